@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+// hindsight: the command line. Exit codes: 0 ok, 2 bad input, 1 internal error.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyzeBundle, buildReport, triggerOf } from './core/analyze.js';
+import { renderMarkdown } from './core/markdown.js';
+import { redactSecrets } from './core/redact.js';
+import { parseIsoMs } from './core/time.js';
+import { filterTimeline, timelineMarkdown, toEntries } from './core/timeline.js';
+import type { Relevance, TimelineSource } from './core/report.js';
+import { parseFlags, oneOf, parseTimeFlag } from './cli/args.js';
+import { InputError, readBundleFile, writeFileAtomic } from './io/files.js';
+import { IncidentStore, hindsightHome } from './store/incidentStore.js';
+import { scoreReport, type Expected } from './eval/scoreReport.js';
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SOURCES: readonly TimelineSource[] = ['pagerduty', 'opsgenie', 'slack', 'github', 'datadog', 'newrelic', 'logs'];
+const RELEVANCES: readonly Relevance[] = ['low', 'medium', 'high'];
+
+const USAGE = `hindsight — blameless, evidence-backed incident post-mortems
+
+Usage:
+  hindsight demo                               write a post-mortem of the bundled sample incident
+  hindsight postmortem --bundle FILE [--format md|json] [--out FILE]
+  hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from T] [--to T]
+                     [--sources a,b] [--limit N] [--format md|json]
+  hindsight trigger --bundle FILE [--format md|json]
+  hindsight validate --bundle FILE             check a context bundle
+  hindsight serve                              MCP server on stdio (for Claude Desktop, IDEs)
+  hindsight eval DIR                           score the analysis on labelled incidents
+                                               (DIR/*/bundle.json + expected.json)
+
+Every command takes --help. Data lives under HINDSIGHT_HOME (default ~/.hindsight).
+Exit codes: 0 ok, 2 bad input, 1 internal error.`;
+
+const HELP: Record<string, string> = {
+  demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md and\npostmortem.json to DIR (default ./hindsight-demo). Needs no account, key or network.`,
+  postmortem: `hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--no-store]\n\nWrites the full post-mortem (Markdown by default) to stdout or --out. The bundle and the\nreport are also stored in HINDSIGHT_HOME for search_past_rcas unless --no-store.`,
+  timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.`,
+  trigger: `hindsight trigger --bundle FILE [--format md|json]\n\nThe triggering change (or why none), with every candidate ranked and its reasons.`,
+  validate: `hindsight validate --bundle FILE\n\nChecks a context bundle v1. Prints "ok" or one line naming the JSON path that is wrong.`,
+  serve: `hindsight serve\n\nRuns the MCP server on stdio. Tools: get_incident_context, build_timeline,\nfind_triggering_commit, search_past_rcas, file_tickets, draft_postmortem.`,
+  eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json.`,
+};
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+function requireBundle(flag: string | undefined): string {
+  if (!flag) throw new InputError('--bundle FILE is required');
+  return flag;
+}
+
+function storeReport(bundlePath: string, markdown: string, report: ReturnType<typeof buildReport>): void {
+  const store = IncidentStore.open(hindsightHome());
+  try {
+    store.saveBundle(readBundleFile(bundlePath));
+    store.saveReport(report, markdown);
+  } finally {
+    store.close();
+  }
+}
+
+function similarFromStore(report: ReturnType<typeof buildReport>) {
+  const home = hindsightHome();
+  if (!existsSync(join(home, 'hindsight.db'))) return [];
+  const store = IncidentStore.open(home);
+  try {
+    return store
+      .searchReports(`${report.incident.title} ${report.root_cause}`, 3, report.incident.id)
+      .map((h) => ({ id: h.id, title: h.title, score: h.score, why_similar: `shares terms with its root cause: ${h.snippet}` }));
+  } finally {
+    store.close();
+  }
+}
+
+async function cmdPostmortem(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    bundle: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    'no-store': { type: 'boolean' },
+    incident: { type: 'string' },
+  });
+  if (values.help) return out(HELP.postmortem!);
+  if (values.incident && !values.bundle) throw new InputError('--incident needs live harvesting, which is not configured in this version: pass --bundle FILE');
+  const bundlePath = requireBundle(values.bundle as string | undefined);
+  const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
+  const bundle = readBundleFile(bundlePath);
+  const analysis = analyzeBundle(bundle);
+  let report = buildReport(analysis);
+  if (!values['no-store']) {
+    const similar = safely(() => similarFromStore(report), []);
+    if (similar.length) report = { ...report, similar_incidents: similar };
+  }
+  const markdown = renderMarkdown(report);
+  const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : markdown;
+  if (values.out) writeFileAtomic(resolve(values.out as string), text);
+  else out(text);
+  if (!values['no-store']) safely(() => storeReport(bundlePath, markdown, report), undefined);
+  if (values.out) process.stderr.write(`hindsight: wrote ${resolve(values.out as string)}\n`);
+}
+
+/** Storing history is a convenience: it must never fail the main job. */
+function safely<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch (err) {
+    process.stderr.write(`hindsight: warning: local history unavailable (${redactSecrets((err as Error).message)})\n`);
+    return fallback;
+  }
+}
+
+async function cmdTimeline(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    bundle: { type: 'string' },
+    'min-relevance': { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    sources: { type: 'string' },
+    limit: { type: 'string' },
+    format: { type: 'string' },
+  });
+  if (values.help) return out(HELP.timeline!);
+  const bundle = readBundleFile(requireBundle(values.bundle as string | undefined));
+  const minRelevance = oneOf('min-relevance', values['min-relevance'] as string | undefined, RELEVANCES, 'medium');
+  const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
+  const sources = values.sources ? (values.sources as string).split(',').map((s) => oneOf('sources', s.trim(), SOURCES, 'pagerduty')) : undefined;
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new InputError(`--limit must be a positive integer (got "${values.limit}")`);
+  }
+  const analysis = analyzeBundle(bundle);
+  const entries = analysis.redactor.redactDeep(
+    toEntries(
+      filterTimeline(analysis.events, {
+        minRelevance,
+        from: parseTimeFlag('from', values.from as string | undefined, parseIsoMs),
+        to: parseTimeFlag('to', values.to as string | undefined, parseIsoMs),
+        sources,
+        limit,
+      }),
+    ),
+  );
+  out(format === 'json' ? JSON.stringify(entries, null, 2) : timelineMarkdown(entries));
+}
+
+async function cmdTrigger(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { bundle: { type: 'string' }, format: { type: 'string' } });
+  if (values.help) return out(HELP.trigger!);
+  const bundle = readBundleFile(requireBundle(values.bundle as string | undefined));
+  const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
+  const analysis = analyzeBundle(bundle);
+  const result = analysis.redactor.redactDeep({ ...triggerOf(analysis.trigger), reason: analysis.trigger.reason });
+  if (format === 'json') return out(JSON.stringify(result, null, 2));
+  const lines: string[] = [];
+  if (result.trigger) {
+    lines.push(`Trigger: deployment ${result.trigger.deployment_id} of ${result.trigger.repo}, commit ${result.trigger.sha} (confidence ${result.trigger.confidence.toFixed(2)})`);
+    for (const e of result.trigger.evidence) lines.push(`  - ${e}`);
+  } else lines.push(`Trigger: none. ${result.reason}`);
+  lines.push('', 'Candidates:');
+  for (const c of result.candidates) lines.push(`  ${c.score.toFixed(2)}  ${c.repo} #${c.deployment_id} ${c.sha.slice(0, 7)}  ${c.reasons.join('; ')}`);
+  out(lines.join('\n'));
+}
+
+async function cmdValidate(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { bundle: { type: 'string' } });
+  if (values.help) return out(HELP.validate!);
+  const path = requireBundle(values.bundle as string | undefined);
+  const bundle = readBundleFile(path);
+  const s = bundle.sources ?? {};
+  const counts = [
+    `${s.pagerduty?.log_entries?.length ?? 0} PagerDuty log entries`,
+    `${s.slack?.messages?.length ?? 0} Slack messages`,
+    `${(s.github?.repos ?? []).reduce((n, r) => n + (r.deployments?.length ?? 0), 0)} deployments`,
+    `${s.datadog?.metrics?.length ?? 0} metric series`,
+    `${s.logs?.length ?? 0} log lines`,
+  ];
+  out(`ok: ${path}: incident ${redactSecrets(bundle.incident.id)} (${counts.join(', ')})`);
+}
+
+async function cmdDemo(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { 'out-dir': { type: 'string' } });
+  if (values.help) return out(HELP.demo!);
+  const bundlePath = join(PACKAGE_ROOT, 'examples', 'sample-incident', 'bundle.json');
+  const dir = resolve((values['out-dir'] as string | undefined) ?? 'hindsight-demo');
+  const bundle = readBundleFile(bundlePath);
+  const report = buildReport(analyzeBundle(bundle));
+  const markdown = renderMarkdown(report);
+  writeFileAtomic(join(dir, 'postmortem.md'), markdown);
+  writeFileAtomic(join(dir, 'postmortem.json'), JSON.stringify(report, null, 2) + '\n');
+  safely(() => storeReport(bundlePath, markdown, report), undefined);
+  out(`Post-mortem of the sample incident ${report.incident.id} written to:\n  ${join(dir, 'postmortem.md')}\n  ${join(dir, 'postmortem.json')}\n`);
+  out(report.summary);
+}
+
+async function cmdServe(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {});
+  if (values.help) return out(HELP.serve!);
+  const { runStdioServer } = await import('./server/stdio.js');
+  await runStdioServer();
+}
+
+async function cmdEval(argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv, { format: { type: 'string' } }, true);
+  if (values.help) return out(HELP.eval!);
+  const dir = positionals[0];
+  if (!dir) throw new InputError('eval needs a directory: hindsight eval DIR');
+  if (!existsSync(dir)) throw new InputError(`${dir}: no such directory`);
+  const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
+  const results: Array<{ scenario: string; passed: number; failed: number; checks: ReturnType<typeof scoreReport> }> = [];
+  for (const name of readdirSync(dir).sort()) {
+    const bundlePath = join(dir, name, 'bundle.json');
+    const expectedPath = join(dir, name, 'expected.json');
+    if (!existsSync(bundlePath) || !existsSync(expectedPath)) continue;
+    const bundle = readBundleFile(bundlePath);
+    let expected: Expected;
+    try {
+      expected = JSON.parse(readFileSync(expectedPath, 'utf8')) as Expected;
+    } catch (err) {
+      throw new InputError(`${expectedPath}: not valid JSON (${(err as Error).message})`);
+    }
+    const report = buildReport(analyzeBundle(bundle));
+    const checks = scoreReport(report, renderMarkdown(report), expected, bundle);
+    results.push({ scenario: name, passed: checks.filter((c) => c.pass).length, failed: checks.filter((c) => !c.pass).length, checks });
+  }
+  if (results.length === 0) throw new InputError(`${dir}: no labelled incidents (expected DIR/NAME/bundle.json and DIR/NAME/expected.json)`);
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  if (format === 'json') return out(JSON.stringify({ passed, failed, results }, null, 2));
+  for (const r of results) {
+    out(`== ${r.scenario}: ${r.passed} passed, ${r.failed} failed`);
+    for (const c of r.checks.filter((x) => !x.pass)) out(`   FAIL ${c.name}: ${c.detail}`);
+  }
+  out(`incidents: ${results.length}; checks: ${passed} passed, ${failed} failed`);
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  demo: cmdDemo,
+  postmortem: cmdPostmortem,
+  timeline: cmdTimeline,
+  trigger: cmdTrigger,
+  validate: cmdValidate,
+  serve: cmdServe,
+  eval: cmdEval,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    out(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`hindsight: unknown command "${command}" (try hindsight --help)\n`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`);
+      return 2;
+    }
+    process.stderr.write(`hindsight: internal error: ${redactSecrets((err as Error)?.message ?? String(err))}\n`);
+    if (process.env.HINDSIGHT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`hindsight: internal error: ${redactSecrets(String(err))}\n`);
+    process.exitCode = 1;
+  },
+);

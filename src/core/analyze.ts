@@ -1,0 +1,142 @@
+// The analysis core: bundle in, report out. Pure and deterministic (no I/O, no clock, no network).
+import type { Bundle } from './bundle.js';
+import { draftDeterministic } from './draft.js';
+import { collectFacts, type IncidentFacts } from './facts.js';
+import { Redactor } from './redact.js';
+import type { Report, SimilarIncident, SpikeEntry, Trigger, Candidate } from './report.js';
+import { deriveSignals, type IncidentSignals } from './signals.js';
+import { detectSpikes } from './spikes.js';
+import { formatMs } from './time.js';
+import { buildTimelineEvents, filterTimeline, toEntries, type TimelineEvent, type TimelineFilter } from './timeline.js';
+import { assessTrigger, type TriggerAssessment } from './trigger.js';
+
+export const ENGINE_VERSION = '0.1.0';
+
+export interface Analysis {
+  facts: IncidentFacts;
+  signals: IncidentSignals;
+  trigger: TriggerAssessment;
+  events: TimelineEvent[];
+  redactor: Redactor;
+}
+
+/** Everything the report is made from; tools that need only a part call this and pick. */
+export function analyzeBundle(bundle: Bundle): Analysis {
+  const facts = collectFacts(bundle);
+  const spikes = facts.series.flatMap((s) => detectSpikes(s));
+  const signals = deriveSignals(facts, spikes);
+  const trigger = assessTrigger(facts, signals);
+  const events = buildTimelineEvents(bundle, facts, signals, trigger);
+  const redactor = new Redactor(facts.people.aliases());
+  return { facts, signals, trigger, events, redactor };
+}
+
+/** The redacted timeline with filters applied. */
+export function timelineOf(analysis: Analysis, filter: TimelineFilter = {}) {
+  return analysis.redactor.redactDeep(toEntries(filterTimeline(analysis.events, filter)));
+}
+
+function spikeEntries(signals: IncidentSignals): SpikeEntry[] {
+  const order = signals.spikes
+    .slice()
+    .sort(
+      (a, b) =>
+        Number(b.errorLike) - Number(a.errorLike) ||
+        Number(b.coversDetection) - Number(a.coversDetection) ||
+        Number(b.relatedToService) - Number(a.relatedToService) ||
+        a.onsetMs - b.onsetMs,
+    );
+  return order.map((s) => {
+    const entry: SpikeEntry = {
+      metric: s.metric,
+      scope: s.scope,
+      onset: formatMs(s.onsetMs),
+      peak: s.peak,
+      baseline: Number(s.baseline.toFixed(6)),
+      direction: s.direction,
+      error_like: s.errorLike,
+    };
+    if (s.recoveredAtMs !== null) entry.recovered_at = formatMs(s.recoveredAtMs);
+    return entry;
+  });
+}
+
+export function triggerOf(assessment: TriggerAssessment): { trigger: Trigger | null; candidates: Candidate[] } {
+  const t = assessment.trigger;
+  const trigger: Trigger | null = t
+    ? {
+        kind: t.kind,
+        repo: t.deployment.repo,
+        deployment_id: t.deployment.id,
+        sha: t.culprit?.change.sha ?? t.deployment.sha,
+        confidence: Number(t.score.toFixed(2)),
+        evidence: t.evidence,
+      }
+    : null;
+  const candidates: Candidate[] = assessment.candidates.map((c) => ({
+    repo: c.deployment.repo,
+    sha: c.culprit?.change.sha ?? c.deployment.sha,
+    deployment_id: c.deployment.id,
+    score: Number(c.score.toFixed(2)),
+    finished_at: c.deployment.finishedMs !== null ? formatMs(c.deployment.finishedMs) : null,
+    ruled: c.ruledIn ? 'in' : 'out',
+    reasons: c.reasons,
+  }));
+  return { trigger, candidates };
+}
+
+export interface ReportOptions {
+  similar?: SimilarIncident[];
+  /** the full timeline is kept unless a filter is given */
+  timelineFilter?: TimelineFilter;
+}
+
+export function buildReport(analysis: Analysis, options: ReportOptions = {}): Report {
+  const { facts, signals } = analysis;
+  const draft = draftDeterministic(facts, signals, analysis.trigger);
+  const { trigger, candidates } = triggerOf(analysis.trigger);
+  const resolved = facts.resolvedMs;
+  const report: Report = {
+    report_version: 1,
+    incident: {
+      id: facts.id,
+      title: facts.title,
+      service: facts.service,
+      severity: facts.severity,
+      started_at: formatMs(Math.min(signals.impactOnsetMs, facts.createdMs)),
+      detected_at: formatMs(facts.createdMs),
+      resolved_at: resolved !== null ? formatMs(resolved) : null,
+    },
+    summary: draft.summary,
+    impact: draft.impact,
+    timeline: toEntries(filterTimeline(analysis.events, options.timelineFilter ?? {})),
+    spikes: spikeEntries(signals),
+    trigger,
+    trigger_reason: analysis.trigger.reason,
+    candidates,
+    root_cause: draft.rootCause,
+    five_whys: draft.fiveWhys,
+    action_items: draft.actionItems,
+    similar_incidents: options.similar ?? [],
+    log_signatures: facts.logSignatures
+      .slice()
+      .sort((a, b) => b.count - a.count)
+      .slice(0, 25)
+      .map((s) => ({ template: s.template, count: s.count, first_at: formatMs(s.firstMs), last_at: formatMs(s.lastMs), level: s.level })),
+    data_gaps: facts.dataGaps,
+    redactions: { total: 0, by_kind: {} },
+    generated_by: { engine: 'deterministic', model: null, version: ENGINE_VERSION },
+  };
+  if (resolved !== null) report.incident.duration_ms = resolved - Math.min(signals.impactOnsetMs, facts.createdMs);
+  if (facts.url) report.incident.url = facts.url;
+
+  // One pass over every string of the report: secrets and people never leave the core.
+  const redactor = new Redactor(facts.people.aliases());
+  const safe = redactor.redactDeep(report);
+  safe.redactions = { total: redactor.total(), by_kind: { ...redactor.counts() } as Record<string, number> };
+  return safe;
+}
+
+export function postmortem(bundle: Bundle, options: ReportOptions = {}): Report {
+  return buildReport(analyzeBundle(bundle), options);
+}

@@ -1,0 +1,206 @@
+// What a commit changes, read from its files and patches: which kinds of files, which config keys
+// moved from what to what, which identifiers it touched, and how much runtime risk that carries.
+import type { Commit } from './bundle.js';
+import { modesOfChange, type FailureMode } from './failureModes.js';
+
+export type FileClass =
+  | 'docs' | 'test' | 'ci' | 'style' | 'i18n' | 'frontend' | 'dev_dependency' | 'dependency' | 'migration'
+  | 'infra' | 'config' | 'source';
+
+export interface ConfigChange {
+  file: string;
+  key: string;
+  from: string | null;
+  to: string | null;
+}
+
+export interface ChangeAnalysis {
+  sha: string;
+  subject: string;
+  message: string;
+  files: Array<{ filename: string; cls: FileClass; status: string | null }>;
+  configChanges: ConfigChange[];
+  /** identifiers on changed lines and in file names (original case) */
+  identifiers: Set<string>;
+  modes: FailureMode[];
+  /** 0..1: how able this change is to alter runtime behaviour */
+  risk: number;
+  riskReason: string;
+  unboundedGrowth: boolean;
+  addedText: string;
+  revertsSha: string | null;
+}
+
+const FILE_RISK: Record<FileClass, number> = {
+  docs: 0.02,
+  test: 0.03,
+  ci: 0.05,
+  style: 0.08,
+  i18n: 0.08,
+  frontend: 0.2,
+  dev_dependency: 0.1,
+  dependency: 0.45,
+  migration: 0.7,
+  infra: 0.55,
+  config: 0.6,
+  source: 0.5,
+};
+
+const CLASS_WORDS: Record<FileClass, string> = {
+  docs: 'documentation',
+  test: 'tests',
+  ci: 'CI configuration',
+  style: 'stylesheets',
+  i18n: 'translations',
+  frontend: 'front-end components',
+  dev_dependency: 'development dependencies',
+  dependency: 'dependencies',
+  migration: 'a database migration',
+  infra: 'infrastructure',
+  config: 'runtime configuration',
+  source: 'application code',
+};
+
+export function classifyFile(filename: string, patch = ''): FileClass {
+  const f = filename.toLowerCase();
+  const base = f.split('/').pop() ?? f;
+  if (/(^|\/)(docs?|documentation|runbooks?|postmortems?|adr)\//.test(f) || /\.(md|mdx|rst|adoc|txt)$/.test(f) || /^(readme|changelog|license|contributing|codeowners)/.test(base)) return 'docs';
+  if (/(^|\/)(tests?|__tests__|spec|specs|e2e|fixtures?|testdata)\//.test(f) || /[._-](test|spec)\.[a-z0-9]+$/.test(base) || /_test\.go$/.test(base)) return 'test';
+  if (/^\.github\/|^\.gitlab-ci|^\.circleci\/|jenkinsfile|^\.buildkite\/|\.(eslintrc|prettierrc)/.test(f)) return 'ci';
+  if (/(^|\/)(locales?|i18n|translations?|lang)\//.test(f) || /\.(po|mo|xliff)$/.test(f)) return 'i18n';
+  if (/\.(css|scss|sass|less|styl|svg|png|jpe?g|gif|ico|woff2?)$/.test(f)) return 'style';
+  if (/^(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|go\.sum|gemfile\.lock|poetry\.lock|cargo\.lock|composer\.lock|package\.json|requirements.*\.txt|go\.mod|pyproject\.toml|gemfile|cargo\.toml)$/.test(base)) {
+    const dev = /devDependencies|"dev": true|eslint|prettier|@types\/|jest|vitest|mocha|pytest|rubocop/i.test(patch);
+    const prodHint = /"dependencies"|require\s|^\+\s*[a-z0-9@/_-]+==/im.test(patch);
+    return dev && !prodHint ? 'dev_dependency' : 'dependency';
+  }
+  if (/(^|\/)(migrations?|migrate|db\/migrate)\//.test(f) || /\.sql$/.test(f)) return 'migration';
+  if (/\.(tf|tfvars|hcl)$/.test(f) || /(^|\/)(helm|charts?|k8s|kubernetes|kustomize|manifests|terraform|ansible|deploy)\//.test(f) || /^dockerfile|docker-compose/.test(base)) return 'infra';
+  if (/\.(ya?ml|json|toml|ini|env|properties|conf|cfg|hocon|xml)$/.test(f) || /(^|\/)(config|configs|settings|flags)\//.test(f)) return 'config';
+  if (/\.(tsx|jsx|vue|svelte)$/.test(f) || /(^|\/)(components|pages|views|public|static)\//.test(f)) return 'frontend';
+  return 'source';
+}
+
+const KEY_VALUE = /^\s*["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$/;
+
+/** Pairs removed and added `key: value` lines of a patch, keeping the YAML parent path. */
+export function configChangesOf(filename: string, patch: string): ConfigChange[] {
+  const removed = new Map<string, string>();
+  const added = new Map<string, string>();
+  const stack: Array<{ indent: number; key: string }> = [];
+  for (const raw of patch.split('\n')) {
+    if (raw.startsWith('@@') || raw.startsWith('+++') || raw.startsWith('---')) continue;
+    const sign = raw[0] === '+' || raw[0] === '-' ? raw[0] : ' ';
+    const line = sign === ' ' ? raw.slice(raw.startsWith(' ') ? 1 : 0) : raw.slice(1);
+    if (line.trim() === '' || /^\s*(#|\/\/)/.test(line)) continue;
+    const indent = line.length - line.trimStart().length;
+    while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
+    const m = KEY_VALUE.exec(line);
+    if (!m) continue;
+    const key = m[1]!;
+    const value = m[2]!.replace(/^["']|["']$/g, '');
+    const path = [...stack.map((s) => s.key), key].join('.');
+    if (value === '' || value === '{' || value === '[') {
+      stack.push({ indent, key });
+      continue;
+    }
+    if (sign === '-') removed.set(path, value);
+    else if (sign === '+') added.set(path, value);
+  }
+  const out: ConfigChange[] = [];
+  for (const [key, to] of added) {
+    const from = removed.get(key) ?? null;
+    if (from === to) continue;
+    out.push({ file: filename, key, from, to });
+  }
+  for (const [key, from] of removed) if (!added.has(key)) out.push({ file: filename, key, from, to: null });
+  return out;
+}
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]{3,}/g;
+
+function changedLines(patch: string, sign: '+' | '-'): string[] {
+  return patch
+    .split('\n')
+    .filter((l) => l[0] === sign && !l.startsWith(sign.repeat(3)))
+    .map((l) => l.slice(1));
+}
+
+const GROWTH = /new (Map|Set|WeakRef)\s*[<(]|\bcache\b|\bCache\b|=\s*\[\]\s*;?$|\.push\(|setInterval\(|addListener\(|\.on\(/;
+const BOUND = /evict|\bmax(_?size|_?entries|_?items)?\b|maxSize|\blru\b|LRU|\bttl\b|TTL|expire|\.delete\(|\.clear\(|\.shift\(|\.splice\(|size\s*[><]=?|length\s*[><]=?|removeListener|clearInterval|limit/;
+
+export function analyzeCommit(commit: Commit): ChangeAnalysis {
+  const message = commit.commit?.message ?? '';
+  const subject = message.split('\n')[0] ?? '';
+  const files = (commit.files ?? []).map((f) => ({
+    filename: f.filename,
+    cls: classifyFile(f.filename, f.patch ?? ''),
+    status: f.status ?? null,
+  }));
+  const identifiers = new Set<string>();
+  const configChanges: ConfigChange[] = [];
+  const modeSet = new Set<FailureMode>();
+  let addedText = '';
+  let removedText = '';
+  for (const f of commit.files ?? []) {
+    const cls = classifyFile(f.filename, f.patch ?? '');
+    const patch = f.patch ?? '';
+    const runtime = !['docs', 'test', 'ci', 'style', 'i18n', 'dev_dependency'].includes(cls);
+    const stem = (f.filename.split('/').pop() ?? '').replace(/\.[^.]+$/, '');
+    if (runtime && stem.length >= 4) identifiers.add(stem);
+    const plus = changedLines(patch, '+');
+    const minus = changedLines(patch, '-');
+    if (runtime) {
+      for (const line of [...plus, ...minus]) for (const m of line.matchAll(IDENT)) identifiers.add(m[0]);
+      addedText += plus.join('\n') + '\n';
+      removedText += minus.join('\n') + '\n';
+      for (const mode of modesOfChange(f.filename + '\n' + plus.join('\n') + '\n' + minus.join('\n'))) modeSet.add(mode);
+    }
+    if (cls === 'config' || cls === 'infra' || /\.(ya?ml|json|toml|ini|env|properties|conf)$/.test(f.filename)) {
+      if (runtime) configChanges.push(...configChangesOf(f.filename, patch));
+    }
+  }
+  if (files.length) for (const mode of modesOfChange(subject)) if (files.some((f) => FILE_RISK[f.cls] >= 0.3)) modeSet.add(mode);
+
+  const unboundedGrowth = GROWTH.test(addedText) && !BOUND.test(addedText) && !/cache|Map|Set/.test(removedText);
+  if (unboundedGrowth) modeSet.add('memory');
+
+  let risk = files.length ? Math.max(...files.map((f) => FILE_RISK[f.cls])) : 0.3;
+  const top = files.slice().sort((a, b) => FILE_RISK[b.cls] - FILE_RISK[a.cls])[0];
+  let riskReason = files.length ? `touches only ${[...new Set(files.map((f) => CLASS_WORDS[f.cls]))].join(', ')}` : 'no file list in the bundle';
+  if (top && FILE_RISK[top.cls] >= 0.3) riskReason = `changes ${CLASS_WORDS[top.cls]} (${top.filename})`;
+  const runtimeKeys = configChanges.filter((c) => /pool|conn|timeout|limit|max|min|size|replica|flag|enable|rate|retry|ttl|memory|cpu|thread|worker|url|host|endpoint|share|weight|percent/i.test(c.key));
+  if (runtimeKeys.length) {
+    risk = Math.max(risk, 0.8);
+    riskReason = `changes runtime settings (${runtimeKeys.map((c) => c.key.split('.').pop()).join(', ')})`;
+  }
+  if (unboundedGrowth) risk = Math.max(risk, 0.7);
+
+  const revert = /This reverts commit ([0-9a-f]{7,40})/i.exec(message);
+  return {
+    sha: commit.sha,
+    subject,
+    message,
+    files,
+    configChanges,
+    identifiers,
+    modes: [...modeSet],
+    risk,
+    riskReason,
+    unboundedGrowth,
+    addedText,
+    revertsSha: revert?.[1] ?? null,
+  };
+}
+
+export function describeConfigChange(c: ConfigChange): string {
+  const key = c.key.split('.').pop() ?? c.key;
+  if (c.from !== null && c.to !== null) {
+    const a = Number(c.from);
+    const b = Number(c.to);
+    const verb = Number.isFinite(a) && Number.isFinite(b) ? (b < a ? 'lowers' : b > a ? 'raises' : 'changes') : 'changes';
+    return `${c.file} ${verb} ${key} from ${c.from} to ${c.to}`;
+  }
+  if (c.to !== null) return `${c.file} sets ${key} to ${c.to}`;
+  return `${c.file} removes ${key} (was ${c.from})`;
+}

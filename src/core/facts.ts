@@ -1,0 +1,219 @@
+// Facts: the bundle read once into normalised, typed records (epoch ms, parsed diffs, clustered
+// logs, metric series) that every later step shares. Pure: no I/O.
+import type { Bundle, Deployment } from './bundle.js';
+import { analyzeCommit, type ChangeAnalysis } from './changes.js';
+import { LogClusterer, levelOf, type LogSignature } from './logSignatures.js';
+import { PeopleDirectory } from './people.js';
+import type { MetricSeries } from './spikes.js';
+import { epochMsToMs, epochSecondsToMs, parseAnyTimeMs, parseIsoMs } from './time.js';
+
+export interface DeploymentFact {
+  repo: string;
+  id: number | string;
+  sha: string;
+  ref: string | null;
+  environment: string | null;
+  description: string;
+  createdMs: number;
+  /** when the rollout finished successfully; null if it never did */
+  finishedMs: number | null;
+  /** final state: success, failure, error, inactive, in_progress, pending… */
+  state: string;
+  stateMs: number;
+  byAutomation: boolean;
+  commits: ChangeAnalysis[];
+  /** order within its repository, oldest first */
+  index: number;
+}
+
+export interface IncidentFacts {
+  id: string;
+  title: string;
+  service: string | null;
+  severity: string | null;
+  url: string | null;
+  createdMs: number;
+  acknowledgedMs: number | null;
+  resolvedMs: number | null;
+  series: MetricSeries[];
+  /** `${metric}|${scope}` -> the vendor the series came from */
+  seriesSource: Map<string, 'datadog' | 'newrelic'>;
+  deployments: DeploymentFact[];
+  repos: string[];
+  /** repo full name -> services its deploy events are tagged with */
+  repoServices: Map<string, Set<string>>;
+  logSignatures: LogSignature[];
+  logLineCount: number;
+  people: PeopleDirectory;
+  alertTexts: string[];
+  /** earliest alert time (PagerDuty alert or error monitor event), if any */
+  alertMs: number | null;
+  dataGaps: string[];
+}
+
+const FINAL_STATES = new Set(['success', 'failure', 'error', 'inactive']);
+
+function deploymentFacts(bundle: Bundle): DeploymentFact[] {
+  const out: DeploymentFact[] = [];
+  for (const repo of bundle.sources?.github?.repos ?? []) {
+    const commitsBySha = new Map<string, ChangeAnalysis>();
+    for (const c of repo.commits ?? []) commitsBySha.set(c.sha, analyzeCommit(c));
+    const findCommit = (sha: string) => {
+      const exact = commitsBySha.get(sha);
+      if (exact) return exact;
+      for (const [full, a] of commitsBySha) if (full.startsWith(sha) || sha.startsWith(full)) return a;
+      return undefined;
+    };
+    const deps = (repo.deployments ?? []).slice().sort((a, b) => (parseIsoMs(a.created_at) ?? 0) - (parseIsoMs(b.created_at) ?? 0));
+    deps.forEach((d: Deployment, index) => {
+      const statuses = (d.statuses ?? [])
+        .map((s) => ({ state: s.state.toLowerCase(), ms: parseIsoMs(s.created_at) ?? 0 }))
+        .sort((a, b) => a.ms - b.ms);
+      const success = statuses.find((s) => s.state === 'success');
+      const final = statuses.filter((s) => FINAL_STATES.has(s.state)).pop() ?? statuses[statuses.length - 1];
+      const shipped = repo.deployment_commits?.[String(d.id)];
+      const shas = shipped ?? [d.sha];
+      const commits = shas.map(findCommit).filter((c): c is ChangeAnalysis => c !== undefined);
+      const creator = d.creator;
+      out.push({
+        repo: repo.full_name,
+        id: d.id,
+        sha: d.sha,
+        ref: d.ref ?? null,
+        environment: d.environment ?? null,
+        description: d.description ?? '',
+        createdMs: parseIsoMs(d.created_at) ?? 0,
+        finishedMs: success ? success.ms : null,
+        state: final?.state ?? 'created',
+        stateMs: final?.ms ?? parseIsoMs(d.created_at) ?? 0,
+        byAutomation: creator?.type === 'Bot' || /bot|automation|deploy/i.test(creator?.login ?? ''),
+        commits,
+        index,
+      });
+    });
+  }
+  return out;
+}
+
+function metricSeries(bundle: Bundle): MetricSeries[] {
+  const out: MetricSeries[] = [];
+  for (const m of bundle.sources?.datadog?.metrics ?? []) {
+    const points: Array<[number, number | null]> = [];
+    for (const p of m.pointlist) {
+      const t = p[0];
+      const v = p[1];
+      if (typeof t !== 'number' || !Number.isFinite(t)) continue;
+      points.push([epochMsToMs(t), typeof v === 'number' && Number.isFinite(v) ? v : null]);
+    }
+    out.push({ metric: m.metric, scope: m.scope ?? '', points });
+  }
+  for (const q of bundle.sources?.newrelic?.nrql ?? []) {
+    const byFacet = new Map<string, Array<[number, number | null]>>();
+    let valueKey: string | undefined;
+    for (const r of q.results) {
+      if (!valueKey) {
+        valueKey = Object.keys(r).find((k) => !/TimeSeconds$|^facet$/.test(k) && typeof (r as Record<string, unknown>)[k] === 'number');
+      }
+      const raw = valueKey ? (r as Record<string, unknown>)[valueKey] : null;
+      const facet = (r as Record<string, unknown>).facet;
+      const key = Array.isArray(facet) ? facet.join(',') : typeof facet === 'string' ? facet : '';
+      const list = byFacet.get(key) ?? [];
+      list.push([epochSecondsToMs(r.beginTimeSeconds), typeof raw === 'number' ? raw : null]);
+      byFacet.set(key, list);
+    }
+    const metric = /SELECT\s+(.+?)\s+FROM\s+(\w+)/i.exec(q.query);
+    const name = metric ? `${metric[2]}.${metric[1]!.replace(/\s+/g, '')}` : q.query.slice(0, 60);
+    for (const [facet, points] of byFacet) out.push({ metric: name, scope: facet ? `facet:${facet}` : '', points });
+  }
+  return out;
+}
+
+function repoServiceTags(bundle: Bundle): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>();
+  for (const e of bundle.sources?.datadog?.events ?? []) {
+    const tags = e.tags ?? [];
+    const repos = tags.filter((t) => t.startsWith('repo:')).map((t) => t.slice(5));
+    const services = tags.filter((t) => t.startsWith('service:')).map((t) => t.slice(8));
+    for (const r of repos) {
+      const set = map.get(r) ?? new Set<string>();
+      for (const s of services) set.add(s);
+      map.set(r, set);
+    }
+  }
+  return map;
+}
+
+export function collectFacts(bundle: Bundle): IncidentFacts {
+  const inc = bundle.incident;
+  const clusterer = new LogClusterer();
+  let logLineCount = 0;
+  for (const line of bundle.sources?.logs ?? []) {
+    const ms = parseAnyTimeMs(line.timestamp);
+    if (ms === null) continue;
+    logLineCount++;
+    clusterer.add(line.message, ms, {
+      service: line.service ?? undefined,
+      status: line.status ?? (line as Record<string, unknown>).level as string | undefined,
+      host: line.host ?? undefined,
+    });
+  }
+  const alertTexts: string[] = [];
+  let alertMs: number | null = null;
+  const noteAlert = (ms: number | null) => {
+    if (ms !== null && (alertMs === null || ms < alertMs)) alertMs = ms;
+  };
+  if (inc.title) alertTexts.push(inc.title);
+  for (const a of bundle.sources?.pagerduty?.alerts ?? []) {
+    noteAlert(parseIsoMs(a.created_at));
+    if (a.summary) alertTexts.push(a.summary);
+    const details = (a as Record<string, unknown>).body as { details?: unknown } | undefined;
+    if (details?.details && typeof details.details === 'object') alertTexts.push(JSON.stringify(details.details));
+  }
+  for (const e of bundle.sources?.datadog?.events ?? []) {
+    if (/monitor|alert/i.test(e.source_type_name ?? '') && e.alert_type === 'error') {
+      alertTexts.push(`${e.title ?? ''} ${e.text ?? ''}`);
+      noteAlert(epochSecondsToMs(e.date_happened));
+    }
+  }
+
+  const dataGaps: string[] = [];
+  for (const err of bundle.harvest?.errors ?? []) {
+    dataGaps.push(`${err.source} could not be harvested: ${err.message}`);
+  }
+  for (const t of bundle.harvest?.truncated ?? []) {
+    dataGaps.push(`${t.source} ${t.what ?? 'items'} truncated: kept ${t.kept ?? '?'} of ${t.total ?? '?'}`);
+  }
+  const src = bundle.sources ?? {};
+  if (!src.github?.repos?.length) dataGaps.push('no GitHub deployments in the bundle: changes could not be assessed');
+  if (!src.datadog?.metrics?.length && !src.newrelic?.nrql?.length) dataGaps.push('no metric series in the bundle: onset taken from alerts and logs');
+  if (!src.logs?.length) dataGaps.push('no application logs in the bundle');
+
+  const deployments = deploymentFacts(bundle);
+  const series = metricSeries(bundle);
+  const seriesSource = new Map<string, 'datadog' | 'newrelic'>();
+  for (const m of bundle.sources?.datadog?.metrics ?? []) seriesSource.set(`${m.metric}|${m.scope ?? ''}`, 'datadog');
+  for (const s of series) if (!seriesSource.has(`${s.metric}|${s.scope}`)) seriesSource.set(`${s.metric}|${s.scope}`, 'newrelic');
+  return {
+    id: inc.id,
+    title: inc.title ?? inc.id,
+    service: inc.service ?? null,
+    severity: inc.severity ?? null,
+    url: inc.url ?? null,
+    createdMs: parseIsoMs(inc.created_at)!,
+    acknowledgedMs: inc.acknowledged_at ? parseIsoMs(inc.acknowledged_at) : null,
+    resolvedMs: inc.resolved_at ? parseIsoMs(inc.resolved_at) : null,
+    series,
+    seriesSource,
+    deployments,
+    repos: (src.github?.repos ?? []).map((r) => r.full_name),
+    repoServices: repoServiceTags(bundle),
+    logSignatures: clusterer.signatures(),
+    logLineCount,
+    people: PeopleDirectory.fromBundle(bundle),
+    alertTexts,
+    alertMs,
+    dataGaps,
+  };
+}
+
+export { levelOf };

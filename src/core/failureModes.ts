@@ -1,0 +1,119 @@
+// Failure modes: the shared vocabulary between what a change touched and what the incident showed.
+// A change that lowers a pool limit and errors that say "pool exhausted" meet on one mode.
+
+export type FailureMode =
+  | 'connection_pool'
+  | 'timeout'
+  | 'memory'
+  | 'validation'
+  | 'rate_limit'
+  | 'capacity'
+  | 'feature_flag'
+  | 'tls'
+  | 'network'
+  | 'upstream'
+  | 'database'
+  | 'auth'
+  | 'crash';
+
+interface ModeRule {
+  mode: FailureMode;
+  /** words in error logs, alerts and metric names */
+  symptom: RegExp;
+  /** words in a changed line, file or config key */
+  change: RegExp;
+  label: string;
+}
+
+export const MODE_RULES: readonly ModeRule[] = [
+  {
+    mode: 'connection_pool',
+    symptom: /\bpool\b|pool exhausted|too many connections|acquir\w* (a )?connection|connections?\b.*\b(exhaust|limit|refused|waiting)|max_?connections/i,
+    change: /pool|max_?conn|min_?conn|max_?idle|connection_?limit|maxopenconns|acquire/i,
+    label: 'connection pool exhaustion',
+  },
+  {
+    mode: 'timeout',
+    symptom: /time(d)? ?out|timeout|deadline exceeded|ETIMEDOUT/i,
+    change: /timeout|deadline|_ms\b|ttl/i,
+    label: 'timeouts',
+  },
+  {
+    mode: 'memory',
+    symptom: /out of memory|OOM|heap limit|heap out|memory\b|exit code 137|GC overhead/i,
+    change: /cache|new Map\(|new Set\(|memory|heap|buffer|\.push\(|max_?old_?space|memory_?limit|Xmx/i,
+    label: 'memory exhaustion',
+  },
+  {
+    mode: 'validation',
+    symptom: /serializ|deserializ|unknown enum|invalid|validation|schema|parse error|cannot parse|decode|unexpected (token|value|type)|TypeError|undefined is not/i,
+    change: /strict|validat|schema|enum|serializ|decode|parse|assert|required|throw/i,
+    label: 'rejected data',
+  },
+  {
+    mode: 'rate_limit',
+    symptom: /rate.?limit|throttl|\b429\b|quota|too many requests/i,
+    change: /rate.?limit|throttl|quota|burst|rps|qps/i,
+    label: 'rate limiting',
+  },
+  {
+    mode: 'capacity',
+    symptom: /cpu|saturat|queue (full|depth)|overload|concurrency|throttled|no healthy upstream|capacity/i,
+    change: /replicas|autoscal|min_?instances|max_?instances|workers|threads|concurrency|cpu|resources/i,
+    label: 'capacity shortfall',
+  },
+  {
+    mode: 'feature_flag',
+    symptom: /flag|feature/i,
+    change: /flag|feature|rollout_?percent|enabled|toggle/i,
+    label: 'a feature flag',
+  },
+  {
+    mode: 'tls',
+    symptom: /tls|ssl|x509|certificate|handshake/i,
+    change: /tls|ssl|cert|ca_?bundle|cipher/i,
+    label: 'TLS failures',
+  },
+  {
+    mode: 'network',
+    symptom: /ENOTFOUND|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|dns|name resolution|no route|network unreachable/i,
+    change: /dns|host|endpoint|url|address|port|egress|ingress|firewall|security_?group|cidr|route/i,
+    label: 'network failures',
+  },
+  {
+    mode: 'upstream',
+    symptom: /upstream|provider|\b50[234]\b|bad gateway|service unavailable|gateway timeout|dependency/i,
+    change: /upstream|provider|base_?url|endpoint|retry|circuit|failover|routing/i,
+    label: 'a failing upstream dependency',
+  },
+  {
+    mode: 'database',
+    symptom: /deadlock|lock wait|relation .* does not exist|column .* does not exist|duplicate key|migration|sql/i,
+    change: /migrat|ALTER TABLE|CREATE INDEX|DROP |\.sql$|schema/i,
+    label: 'database errors',
+  },
+  {
+    mode: 'auth',
+    symptom: /unauthori[sz]ed|forbidden|\b401\b|\b403\b|permission denied|access denied|invalid token|expired token/i,
+    change: /auth|token|permission|role|scope|iam|policy|secret|credential/i,
+    label: 'authorisation failures',
+  },
+  {
+    mode: 'crash',
+    symptom: /panic|segfault|fatal|crash|CrashLoopBackOff|restart|terminated|exit code/i,
+    change: /.^/,
+    label: 'crashing processes',
+  },
+];
+
+export function modesOfSymptom(text: string): FailureMode[] {
+  return MODE_RULES.filter((r) => r.symptom.test(text)).map((r) => r.mode);
+}
+
+export function modesOfChange(text: string): FailureMode[] {
+  return MODE_RULES.filter((r) => r.change.test(text)).map((r) => r.mode);
+}
+
+export function modeLabel(mode: FailureMode): string {
+  return MODE_RULES.find((r) => r.mode === mode)?.label ?? mode;
+}

@@ -1,0 +1,478 @@
+// Everything inside an incident bundle is untrusted: chat, commit messages, logs and alert bodies may
+// carry credentials and people's identities. Every output of the product passes through this module.
+// Secrets become the literal `[REDACTED]` (the key name around them is kept so the text stays
+// readable); people become the role label the caller registered for them.
+//
+// Pure: no I/O, no dependencies. All regexes are built once (module load / constructor), and strings
+// that cannot contain anything are rejected by one cheap pre-test.
+
+export type RedactionKind =
+  | 'aws_access_key'
+  | 'aws_secret_key'
+  | 'github_token'
+  | 'slack_token'
+  | 'bearer_token'
+  | 'jwt'
+  | 'private_key'
+  | 'url_password'
+  | 'secret_assignment'
+  | 'api_key'
+  | 'email'
+  | 'phone'
+  | 'person';
+
+export interface PersonAlias {
+  alias: string;
+  replacement: string;
+}
+
+const REDACTED = '[REDACTED]';
+const UNKNOWN_MENTION = 'a responder';
+const MIN_ALIAS_LENGTH = 3;
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/**
+ * Cheap pre-tests: a string matching neither cannot hold anything this module replaces (people
+ * aside, see #aliasGate). Every alternative of the case-sensitive one starts with a rare character
+ * and checks its context with a lookbehind, which keeps the per-position cost of scanning a typical
+ * log line low; the keyword one is case-insensitive and needs an assignment operator (or an HTTP
+ * auth scheme word).
+ */
+const FIXED_GATE = new RegExp(
+  [
+    String.raw`-----BEGIN`,
+    String.raw`:\/\/`,
+    String.raw`A(?:KIA|SIA|Iza)`,
+    String.raw`_(?<=gh[pousr]_|github_pat_|_live_|_test_|whsec_)`,
+    String.raw`-(?<=xox[abeoprs]-|xapp-)`,
+    String.raw`J(?<=eyJ)`,
+    String.raw`@`,
+    String.raw`\+\d`,
+    String.raw`[ .)-]\d{3}[ .-]\d{4}`,
+  ].join('|'),
+);
+const WORD_GATE =
+  /(?:pass|pwd|secret|token|key|cred|auth|signature|cookie)[\w.-]{0,64}["']?[ \t]*[:=]|bearer|basic/i;
+
+// PEM private keys (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP … BLOCK).
+const PEM_BEGIN = String.raw`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`;
+const PEM_END = String.raw`-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`;
+/** A real line break, or a JSON-escaped one (`\n` as two characters, as in service-account files). */
+const NL = String.raw`(?:\r?\n|(?:\\r)?\\n)`;
+/** The body may not contain "-----", so each BEGIN scans at most to the next marker (linear time). */
+const PEM_FULL_RE = new RegExp(String.raw`${PEM_BEGIN}(?:(?!-----)[\s\S])*${PEM_END}`, 'g');
+/**
+ * A BEGIN line with no END (chat messages get cut off): the BEGIN line, optional `Proc-Type:` /
+ * `DEK-Info:` headers, then the base64 body — chunks separated by spaces or single line breaks —
+ * up to the first thing that is not base64 (a closing ``` fence, prose, a blank line) or the end.
+ */
+const PEM_TRUNCATED_RE = new RegExp(
+  PEM_BEGIN +
+    String.raw`(?:(?:[ \t]*${NL}[ \t]*[A-Za-z][A-Za-z-]*:[^\r\n\\]*)+(?:[ \t]*${NL})?)?` +
+    String.raw`(?:(?:[ \t]*${NL}[ \t]*|[ \t]+)[A-Za-z0-9+/=]+)*`,
+  'g',
+);
+
+const SLACK_WEBHOOK_RE = /(https?:\/\/hooks\.slack(?:-gov)?\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9/_-]+/g;
+/** scheme://user:password@host — only the password goes. */
+const URL_PASSWORD_RE = /([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#[\]]*:)([^\s@/?#]+)(?=@)/gi;
+
+/** Self-identifying tokens; the group that matched names the kind. */
+const TOKEN_KINDS: readonly RedactionKind[] = ['aws_access_key', 'github_token', 'slack_token', 'api_key', 'jwt'];
+const TOKEN_RE = new RegExp(
+  [
+    String.raw`(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
+    String.raw`(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{16,255}|github_pat_[A-Za-z0-9_]{20,255})`,
+    String.raw`(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{8,}`,
+    String.raw`(?<![A-Za-z0-9])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9+/=]{16,}|AIza[0-9A-Za-z_-]{30,})`,
+    String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
+  ]
+    .map((p) => `(${p})`)
+    .join('|'),
+  'g',
+);
+
+/**
+ * key=value, key: value, "key": "value", key = 'value' where the key name looks secret. The key
+ * candidates are found loosely here and judged by isSecretKey(); an HTTP auth scheme in front of
+ * the value (`Authorization: Bearer …`) is kept; an already redacted value is matched whole so the
+ * scheme word is never mistaken for the value on a second pass. Groups: 1 key, 2 operator, 3 quote, 4/5 scheme and
+ * value when quoted, 6/7 when bare.
+ */
+const KEY_HINT = String.raw`pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|creds|auth|signature|cookie`;
+const ASSIGN_HINT = new RegExp(KEY_HINT, 'i');
+const AUTH_SCHEME = String.raw`(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)?`;
+const ASSIGN_RE = new RegExp(
+  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,64}?(?:${KEY_HINT})[A-Za-z0-9_.-]{0,64})` +
+    String.raw`(["']?[ \t]*(?::|=(?![=>~]))[ \t]*)` +
+    String.raw`(?:(["'\x60])(${AUTH_SCHEME})((?:\\.|(?!\3)[^\\\r\n])+)\3|(${AUTH_SCHEME})(\[REDACTED\][^\s"'\x60,;&<>(){}[\]]*|[^\s"'\x60,;&<>(){}[\]]+))`,
+  'gi',
+);
+
+/** A bare `Bearer <token>` / `Basic <credentials>` outside any key: value. */
+const BEARER_HINT = /bearer|basic/i;
+const BEARER_RE = /\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/-]+=*)/gi;
+
+/** Words in a key that make its value a secret, matched against the key with separators removed. */
+const SECRET_KEY_PARTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'apikey',
+  'accesskey',
+  'privatekey',
+  'credential',
+  'signature',
+  'cookie',
+];
+/** Whole key segments (split on _ - . and camelCase) that mark a secret. */
+const SECRET_KEY_SEGMENTS = new Set(['pwd', 'pass', 'auth', 'authorization', 'creds', 'token']);
+/** A last segment that says the value is metadata about a secret, not the secret itself. */
+const METADATA_SUFFIXES = new Set([
+  'count', 'counts', 'limit', 'limits', 'ttl', 'expiry', 'expires', 'expiration', 'exp', 'at', 'ms',
+  'sec', 'secs', 'seconds', 'len', 'length', 'size', 'type', 'types', 'kind', 'name', 'names', 'path',
+  'file', 'dir', 'url', 'uri', 'endpoint', 'host', 'enabled', 'disabled', 'required', 'mode', 'method',
+  'methods', 'provider', 'version', 'errors', 'error', 'failures', 'failed', 'retries', 'rate',
+  'latency', 'header', 'status', 'scope', 'scopes', 'policy', 'rotation', 'rotated', 'store',
+  'manager', 'arn', 'ref', 'used', 'remaining', 'total', 'usage', 'budget', 'format', 'issuer',
+  'audience', 'algorithm', 'alg',
+]);
+
+function keySegments(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((s) => s.length > 0);
+}
+
+function isSecretKey(key: string): boolean {
+  const segments = keySegments(key);
+  if (segments.length === 0) return false;
+  const last = segments[segments.length - 1]!;
+  if (segments.length > 1 && METADATA_SUFFIXES.has(last)) return false;
+  const joined = segments.join('');
+  if (SECRET_KEY_PARTS.some((part) => joined.includes(part))) return true;
+  // "token", "authtoken", "accessToken" yes; "tokens", "max_tokens" (a count in prose/config) no.
+  return segments.some((s) => SECRET_KEY_SEGMENTS.has(s) || s.endsWith('token'));
+}
+
+/** Values that are already redacted, templated or obviously not a credential. */
+const PLACEHOLDER_RE =
+  /^(?:\[REDACTED\].*|\*+|x{3,}|\.{3}|…|null|none|nil|undefined|true|false|yes|no|n\/a|redacted|\d{1,3}|<[^>]*>|\$\{[^}]*\}?|\$\([^)]*\)?|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*|%[A-Za-z_]+%)$/i;
+
+const AWS_SECRET_VALUE_RE = /^[A-Za-z0-9/+=]{40}$/;
+
+function assignmentKind(key: string, value: string, scheme: string): RedactionKind {
+  if (scheme) return 'bearer_token';
+  const joined = keySegments(key).join('');
+  if (AWS_SECRET_VALUE_RE.test(value) && (joined.includes('secret') || joined.includes('accesskey'))) {
+    return 'aws_secret_key';
+  }
+  if (joined.includes('apikey')) return 'api_key';
+  return 'secret_assignment';
+}
+
+/** Outside `Authorization:`, "Bearer"/"Basic" is often prose ("bearer token", "basic auth"). */
+function looksLikeCredential(token: string): boolean {
+  if (token.length < 8) return false;
+  return /\d/.test(token) || /[a-z][A-Z]/.test(token) || /[+/=]/.test(token);
+}
+
+// ---------------------------------------------------------------------------------------------
+// People and contact details
+
+const EMAIL = String.raw`(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])`;
+const MENTION = String.raw`<@[UW][A-Z0-9]{2,20}(?:\|[^>\r\n]{0,80})?>`;
+/** +country code, 8–15 digits with at most two separators between digits. */
+const PHONE_INTL = String.raw`(?<![A-Za-z0-9_+])\+\d(?:[ .()-]{0,2}\d){7,14}(?!\d)`;
+/** North-American style: (415) 555-0100, 415-555-0100, 415.555.0100. */
+const PHONE_NANP = String.raw`(?<![A-Za-z0-9_+./:-])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![A-Za-z0-9_]|[./:-]\d)`;
+/** Cheap pre-test for the contact patterns above. */
+const CONTACT_HINT = /@|\+\d|[ .)-]\d{3}[ .-]\d{4}/;
+const DATE_LIKE_RE = /\d{4}[-/.]\d{2}[-/.]\d{2}/;
+const MENTION_PARTS_RE = /^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$/i;
+
+const WORD_CHAR_RE = /[\p{L}\p{M}\p{N}_]/u;
+const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}_])`;
+const NOT_BEFORE_WORD = String.raw`(?![\p{L}\p{M}\p{N}_])`;
+const APOSTROPHES = String.raw`['\u2019\u02BC]`;
+
+function normalizeAlias(s: string): string {
+  return s.trim().replace(/[\u2019\u02BC]/g, "'").replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Regex source for one alias: escaped, any apostrophe form, flexible spaces, Unicode word bounds. */
+function aliasPattern(alias: string): string {
+  let body = '';
+  for (const ch of alias) {
+    if (/\s/.test(ch)) body += body.endsWith(String.raw`\s+`) ? '' : String.raw`\s+`;
+    else if (ch === "'" || ch === '\u2019' || ch === '\u02BC') body += APOSTROPHES;
+    else if (/[\\^$.*+?()[\]{}|/]/.test(ch)) body += '\\' + ch;
+    else body += ch;
+  }
+  const chars = [...alias];
+  const startsWord = WORD_CHAR_RE.test(chars[0] ?? '');
+  const endsWord = WORD_CHAR_RE.test(chars[chars.length - 1] ?? '');
+  // A leading "@" (chat handle) goes with the name.
+  return (startsWord ? NOT_AFTER_WORD + '@?' : '') + body + (endsWord ? NOT_BEFORE_WORD : '');
+}
+
+const WORD_RUN_RE = /[\p{L}\p{M}\p{N}_]+/u;
+const ASCII_WORD_RE = /^[A-Za-z0-9_]$/;
+
+function aliasGate(aliases: readonly PersonAlias[]): RegExp | null {
+  if (aliases.length === 0) return null;
+  const bounded = new Map<string, string>();
+  const loose = new Map<string, string>();
+  for (const { alias } of aliases) {
+    const run = WORD_RUN_RE.exec(alias)?.[0];
+    if (run === undefined) return /[^]/; // no word characters at all: always run the full pass
+    const chars = [...run];
+    // \b is ASCII-only: use it only where the run has ASCII word characters at both ends, where
+    // the real (Unicode) boundary implies it.
+    const ascii = ASCII_WORD_RE.test(chars[0] ?? '') && ASCII_WORD_RE.test(chars[chars.length - 1] ?? '');
+    (ascii ? bounded : loose).set(run.toLowerCase(), run);
+  }
+  const alternatives: string[] = [];
+  if (bounded.size > 0) alternatives.push(String.raw`\b(?:${[...bounded.values()].join('|')})\b`);
+  alternatives.push(...loose.values());
+  // Not 'u' (much slower here); "ſ" and the Kelvin sign fold to s/k only under 'u', so let them
+  // through to the full pass.
+  alternatives.push('[\u017F\u212A]');
+  return new RegExp(alternatives.join('|'), 'i');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let makeSecretsOnly: () => Redactor;
+
+export class Redactor {
+  readonly #counts = new Map<RedactionKind, number>();
+  /** Lower-cased alias → replacement (for e-mails and Slack mentions). */
+  readonly #aliasMap = new Map<string, string>();
+  /** Replacement for each alias group `a<i>` of #contactRe. */
+  readonly #aliasReplacements: string[] = [];
+  /**
+   * Pre-test for the aliases: the first run of word characters of each alias, case-insensitive,
+   * with ASCII word boundaries (weaker than the real Unicode ones, so it never misses a match).
+   * Null without aliases.
+   */
+  readonly #aliasGate: RegExp | null;
+  readonly #contactRe: RegExp;
+  #people = true;
+
+  static {
+    makeSecretsOnly = () => {
+      const r = new Redactor();
+      r.#people = false;
+      return r;
+    };
+  }
+
+  constructor(people: PersonAlias[] = []) {
+    const seen = new Set<string>();
+    const aliases: PersonAlias[] = [];
+    for (const p of people) {
+      if (!p || typeof p.alias !== 'string' || typeof p.replacement !== 'string') continue;
+      const alias = p.alias.trim();
+      const key = normalizeAlias(alias);
+      if ([...alias].length < MIN_ALIAS_LENGTH || key === 'redacted' || seen.has(key)) continue;
+      seen.add(key);
+      aliases.push({ alias, replacement: p.replacement });
+      this.#aliasMap.set(key, p.replacement);
+    }
+    // Longest first, so "Jane Doe" wins over "Jane" at the same position.
+    aliases.sort((a, b) => [...b.alias].length - [...a.alias].length);
+    this.#aliasGate = aliasGate(aliases);
+
+    const alternatives = [`(?<email>${EMAIL})`, `(?<mention>${MENTION})`];
+    aliases.forEach((a, i) => {
+      alternatives.push(`(?<a${i}>${aliasPattern(a.alias)})`);
+      this.#aliasReplacements.push(a.replacement);
+    });
+    alternatives.push(`(?<phone>${PHONE_INTL}|${PHONE_NANP})`);
+    this.#contactRe = new RegExp(alternatives.join('|'), 'giu');
+  }
+
+  /** Redacts secrets, contact details and people in one string, counting every replacement. */
+  redact(text: string): string {
+    if (typeof text !== 'string' || text.length === 0) return text;
+    const maybeSecret = FIXED_GATE.test(text) || WORD_GATE.test(text);
+    const maybePerson = this.#aliasGate !== null && this.#aliasGate.test(text);
+    if (!maybeSecret && !maybePerson) return text;
+    let out = maybeSecret ? this.#redactSecrets(text) : text;
+    if (maybePerson || CONTACT_HINT.test(out)) out = this.#redactContacts(out);
+    return out;
+  }
+
+  /** A deep copy of `value` with every string value (not object keys) redacted. */
+  redactDeep<T>(value: T): T {
+    return this.#deep(value, new WeakMap()) as T;
+  }
+
+  /** Cumulative counts by kind. */
+  counts(): Partial<Record<RedactionKind, number>> {
+    return Object.fromEntries(this.#counts) as Partial<Record<RedactionKind, number>>;
+  }
+
+  total(): number {
+    let n = 0;
+    for (const c of this.#counts.values()) n += c;
+    return n;
+  }
+
+  #count(kind: RedactionKind): void {
+    this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
+  }
+
+  #redactSecrets(input: string): string {
+    let text = input;
+    if (text.includes('-----BEGIN')) {
+      text = text.replace(PEM_FULL_RE, () => (this.#count('private_key'), REDACTED));
+      text = text.replace(PEM_TRUNCATED_RE, () => (this.#count('private_key'), REDACTED));
+    }
+    if (text.includes('://')) {
+      if (text.includes('hooks.slack')) {
+        text = text.replace(SLACK_WEBHOOK_RE, (_m, prefix: string) => (this.#count('slack_token'), prefix + REDACTED));
+      }
+      text = text.replace(URL_PASSWORD_RE, (m, prefix: string, password: string) => {
+        if (PLACEHOLDER_RE.test(password)) return m;
+        this.#count('url_password');
+        return prefix + REDACTED;
+      });
+    }
+    text = text.replace(TOKEN_RE, (...args: unknown[]) => {
+      const i = args.slice(1, 1 + TOKEN_KINDS.length).findIndex((g) => g !== undefined);
+      this.#count(TOKEN_KINDS[i] ?? 'api_key');
+      return REDACTED;
+    });
+    if (ASSIGN_HINT.test(text)) {
+      text = text.replace(
+        ASSIGN_RE,
+        (
+          m: string,
+          key: string,
+          op: string,
+          quote: string | undefined,
+          qScheme: string | undefined,
+          qValue: string | undefined,
+          bScheme: string | undefined,
+          bValue: string | undefined,
+        ) => {
+          const value = (quote ? qValue : bValue) ?? '';
+          const scheme = (quote ? qScheme : bScheme) ?? '';
+          if (!isSecretKey(key) || PLACEHOLDER_RE.test(value)) return m;
+          this.#count(assignmentKind(key, value, scheme));
+          return quote ? `${key}${op}${quote}${scheme}${REDACTED}${quote}` : `${key}${op}${scheme}${REDACTED}`;
+        },
+      );
+    }
+    if (BEARER_HINT.test(text)) {
+      text = text.replace(BEARER_RE, (m, scheme: string, space: string, token: string) => {
+        if (!looksLikeCredential(token)) return m;
+        this.#count('bearer_token');
+        return scheme + space + REDACTED;
+      });
+    }
+    return text;
+  }
+
+  #redactContacts(text: string): string {
+    return text.replace(this.#contactRe, (...args: unknown[]) => {
+      const match = args[0] as string;
+      const offset = args[args.length - 3] as number;
+      const whole = args[args.length - 2] as string;
+      const groups = args[args.length - 1] as Record<string, string | undefined>;
+
+      if (groups.email !== undefined) {
+        const local = match.slice(0, match.indexOf('@'));
+        // git@github.com:org/repo and ssh://git@host are addresses of machines, not people.
+        if (local.toLowerCase() === 'git' || whole.slice(Math.max(0, offset - 3), offset) === '://') return match;
+        const person = this.#people ? this.#aliasMap.get(match.toLowerCase()) : undefined;
+        if (person !== undefined) {
+          this.#count('person');
+          return person;
+        }
+        this.#count('email');
+        return REDACTED;
+      }
+      if (groups.mention !== undefined) {
+        if (!this.#people) return match;
+        const [, id = '', label] = MENTION_PARTS_RE.exec(match) ?? [];
+        const replacement =
+          this.#aliasMap.get(`<@${id.toLowerCase()}>`) ??
+          (label ? this.#aliasMap.get(normalizeAlias(label.replace(/^@/, ''))) : undefined) ??
+          UNKNOWN_MENTION;
+        this.#count('person');
+        return replacement;
+      }
+      if (groups.phone !== undefined) {
+        if (DATE_LIKE_RE.test(match)) return match;
+        this.#count('phone');
+        return REDACTED;
+      }
+      for (let i = 0; i < this.#aliasReplacements.length; i++) {
+        if (groups[`a${i}`] !== undefined) {
+          this.#count('person');
+          return this.#aliasReplacements[i]!;
+        }
+      }
+      return match;
+    });
+  }
+
+  #deep(value: unknown, seen: WeakMap<object, unknown>): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (value === null || typeof value !== 'object') return value;
+    const cached = seen.get(value);
+    if (cached !== undefined) return cached;
+
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      seen.set(value, out);
+      for (const item of value) out.push(this.#deep(item, seen));
+      return out;
+    }
+    if (value instanceof Date) return new Date(value.getTime());
+    if (value instanceof Map) {
+      const out = new Map<unknown, unknown>();
+      seen.set(value, out);
+      for (const [k, v] of value) out.set(k, this.#deep(v, seen));
+      return out;
+    }
+    if (value instanceof Set) {
+      const out = new Set<unknown>();
+      seen.set(value, out);
+      for (const v of value) out.add(this.#deep(v, seen));
+      return out;
+    }
+    if (value instanceof Error) {
+      const out = new Error(this.redact(value.message));
+      seen.set(value, out);
+      out.name = value.name;
+      out.stack = value.stack === undefined ? undefined : this.redact(value.stack);
+      for (const [k, v] of Object.entries(value)) (out as unknown as Record<string, unknown>)[k] = this.#deep(v, seen);
+      return out;
+    }
+    if (ArrayBuffer.isView(value)) return value;
+    const out = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
+    seen.set(value, out);
+    for (const [k, v] of Object.entries(value)) out[k] = this.#deep(v, seen);
+    return out;
+  }
+}
+
+let secretsOnly: Redactor | undefined;
+
+/**
+ * Secrets only — no people roster, Slack mentions left alone — for logs and error messages.
+ * E-mail addresses and phone numbers are still replaced with `[REDACTED]`.
+ */
+export function redactSecrets(text: string): string {
+  secretsOnly ??= makeSecretsOnly();
+  return secretsOnly.redact(text);
+}

@@ -1,0 +1,246 @@
+// Triggering change: rank every deployment that finished before the first anomaly by the evidence
+// that it caused the incident, name the culprit commit inside the best one, or abstain.
+// Blaming an innocent deploy is the worst mistake this tool can make, so timing alone never
+// convicts: a trigger needs its diff to meet the failure (failure mode, identifiers, values) or
+// to be undone by a rollback that ended the incident.
+import { describeConfigChange, type ChangeAnalysis } from './changes.js';
+import type { DeploymentFact, IncidentFacts } from './facts.js';
+import { modeLabel, type FailureMode } from './failureModes.js';
+import type { IncidentSignals } from './signals.js';
+import { nameTokens } from './signals.js';
+import { formatDuration, formatMs } from './time.js';
+
+export const TRIGGER_THRESHOLD = 0.55;
+const TIME_SCALE_MS = 30 * 60_000;
+
+export interface CommitAssessment {
+  change: ChangeAnalysis;
+  match: number;
+  evidence: string[];
+  reverted: boolean;
+}
+
+export interface CandidateAssessment {
+  deployment: DeploymentFact;
+  score: number;
+  ruledIn: boolean;
+  reasons: string[];
+  evidence: string[];
+  culprit: CommitAssessment | null;
+  kind: 'deployment' | 'config_change';
+  /** a later deployment undid this one and the impact ended after it */
+  undoneBy: DeploymentFact | null;
+}
+
+export interface TriggerAssessment {
+  candidates: CandidateAssessment[];
+  trigger: CandidateAssessment | null;
+  reason: string;
+}
+
+const SHARED_REPO = /config|infra|platform|terraform|k8s|kube|helm|deploy|flags?|settings|ops|gitops|manifests|charts/i;
+
+export function repoAffinity(facts: IncidentFacts, d: DeploymentFact, mentionsService: boolean): { value: number; reason: string } {
+  const service = facts.service?.toLowerCase() ?? '';
+  const tagged = facts.repoServices.get(d.repo);
+  if (service && tagged?.has(facts.service!)) return { value: 1, reason: `${d.repo} deploys ${facts.service} (deploy events are tagged with the service)` };
+  const repoName = d.repo.split('/').pop()?.toLowerCase() ?? d.repo.toLowerCase();
+  const serviceTokens = nameTokens(service);
+  const repoTokens = nameTokens(repoName);
+  if (service && (repoName === service || serviceTokens.some((t) => repoTokens.includes(t)))) {
+    return { value: 1, reason: `${d.repo} is the repository of ${facts.service}` };
+  }
+  if (SHARED_REPO.test(repoName)) {
+    return mentionsService
+      ? { value: 0.9, reason: `${d.repo} is a shared configuration repository and this change names ${facts.service}` }
+      : { value: 0.6, reason: `${d.repo} is a shared configuration repository that can affect every service` };
+  }
+  if (mentionsService) return { value: 0.6, reason: `${d.repo} is another service's repository but the change names ${facts.service}` };
+  if (tagged && tagged.size) return { value: 0.25, reason: `${d.repo} deploys ${[...tagged].join(', ')}, not ${facts.service ?? 'the impacted service'}` };
+  return { value: 0.3, reason: `${d.repo} is not the impacted service's repository` };
+}
+
+function timeWeight(deltaMs: number): number {
+  return 1 / (1 + deltaMs / TIME_SCALE_MS);
+}
+
+const STRONG_TOKEN = /[A-Z].*[a-z].*[A-Z]|_|[a-z][A-Z]/;
+
+function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: IncidentFacts): CommitAssessment {
+  const weights: number[] = [];
+  const evidence: string[] = [];
+  const shared: FailureMode[] = change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
+  for (const mode of shared.slice(0, 2)) {
+    weights.push(0.35);
+    evidence.push(`the change touches ${modeLabel(mode).replace(/^a /, '')} settings or code and the incident shows ${modeLabel(mode)}`);
+  }
+  if (change.unboundedGrowth && signals.modes.includes('memory')) {
+    weights.push(0.45);
+    evidence.push(`${change.files.find((f) => f.cls === 'source' || f.cls === 'config')?.filename ?? 'the change'} adds an in-memory structure that only grows (no size bound or eviction in the diff) and the incident shows memory exhaustion`);
+  }
+  const matched: string[] = [];
+  for (const id of change.identifiers) {
+    const lower = id.toLowerCase();
+    if (lower.length < 4 || !signals.tokens.has(lower) || signals.benignTokens.has(lower)) continue;
+    if (matched.some((m) => m.toLowerCase() === lower)) continue;
+    matched.push(id);
+  }
+  const strong = matched.filter((t) => STRONG_TOKEN.test(t) || t.length >= 9);
+  const weak = matched.filter((t) => !strong.includes(t));
+  for (const _ of strong.slice(0, 3)) weights.push(0.3);
+  for (const _ of weak.slice(0, 2)) weights.push(0.12);
+  if (matched.length) evidence.push(`error logs and alerts name ${matched.slice(0, 4).map((t) => `\`${t}\``).join(', ')}, which the diff changes`);
+  for (const c of change.configChanges) {
+    if (c.to === null || !/^\d+(\.\d+)?$/.test(c.to)) continue;
+    const valueRe = new RegExp(`(^|[^\\d.])${c.to.replace('.', '\\.')}(?![\\d.])`);
+    const sig = signals.incidentSignatures.find((s) => s.level === 'error' && valueRe.test(s.sample));
+    if (sig) {
+      weights.push(0.2);
+      evidence.push(`${describeConfigChange(c)}; errors show the new limit: "${sig.sample.slice(0, 120)}"`);
+      break;
+    }
+  }
+  for (const c of change.configChanges.slice(0, 3)) {
+    if (!evidence.some((e) => e.startsWith(describeConfigChange(c)))) evidence.push(describeConfigChange(c));
+  }
+  void facts;
+  const match = 1 - weights.reduce((p, w) => p * (1 - w), 1);
+  return { change, match, evidence, reverted: false };
+}
+
+function undoingDeployment(d: DeploymentFact, all: DeploymentFact[], signals: IncidentSignals): { by: DeploymentFact; revertedShas: Set<string> } | null {
+  const sameRepo = all.filter((x) => x.repo === d.repo && x.environment === d.environment);
+  const predecessor = sameRepo.filter((x) => x.index < d.index && x.finishedMs !== null).pop();
+  const shas = new Set(d.commits.map((c) => c.sha));
+  for (const later of sameRepo) {
+    if (later.index <= d.index || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
+    const revertedShas = new Set<string>();
+    for (const c of later.commits) {
+      if (!c.revertsSha) continue;
+      for (const sha of shas) if (sha.startsWith(c.revertsSha) || c.revertsSha.startsWith(sha)) revertedShas.add(sha);
+    }
+    const rollback = predecessor !== undefined && later.sha === predecessor.sha;
+    if (!revertedShas.size && !rollback) continue;
+    // It only counts if the impact ended after it, not before.
+    const recovered = signals.recoveredMs;
+    if (recovered !== null && (recovered < later.finishedMs - 2 * 60_000 || recovered > later.finishedMs + 30 * 60_000)) continue;
+    return { by: later, revertedShas };
+  }
+  return null;
+}
+
+function describeDeployment(d: DeploymentFact): string {
+  return `deployment ${d.id} of ${d.repo}${d.ref ? ` ${d.ref}` : ''} (${d.sha.slice(0, 7)})`;
+}
+
+export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): TriggerAssessment {
+  const onset = signals.anomalyOnsetMs;
+  const onsetWhat = signals.anomalySource === signals.impactSource ? `the onset (${signals.impactSource})` : `the first anomaly (${signals.anomalySource})`;
+  const candidates: CandidateAssessment[] = [];
+  const serviceName = facts.service?.toLowerCase() ?? null;
+
+  for (const d of facts.deployments) {
+    const reasons: string[] = [];
+    const evidence: string[] = [];
+    const finished = d.finishedMs;
+    if (finished === null) {
+      const never = d.state === 'failure' || d.state === 'error' ? `its rollout ended in ${d.state} at ${formatMs(d.stateMs)} and never served traffic` : `it has no successful status (last state: ${d.state})`;
+      candidates.push({ deployment: d, score: 0, ruledIn: false, reasons: [`ruled out: ${never}`], evidence, culprit: null, kind: 'deployment', undoneBy: null });
+      continue;
+    }
+    if (finished > onset) {
+      const after = formatDuration(finished - onset);
+      const undo = d.commits.some((c) => c.revertsSha) || /rollback|roll back|revert|mitigat|hotfix|fix/i.test(d.description);
+      reasons.push(`ruled out: finished at ${formatMs(finished)}, ${after} after ${onsetWhat}${undo ? '; it is a rollback or fix and belongs in the timeline' : ''}`);
+      candidates.push({ deployment: d, score: 0, ruledIn: false, reasons, evidence, culprit: null, kind: 'deployment', undoneBy: null });
+      continue;
+    }
+    const delta = onset - finished;
+    const t = timeWeight(delta);
+    reasons.push(`finished at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`);
+
+    const commits = d.commits.map((c) => assessCommit(c, signals, facts));
+    const mentionsService = serviceName !== null && d.commits.some((c) => c.addedText.toLowerCase().includes(serviceName) || c.files.some((f) => f.filename.toLowerCase().includes(serviceName)));
+    const affinity = repoAffinity(facts, d, mentionsService);
+    reasons.push(affinity.reason);
+
+    const undo = undoingDeployment(d, facts.deployments, signals);
+    if (undo) for (const ca of commits) if (undo.revertedShas.has(ca.change.sha)) ca.reverted = true;
+
+    // Culprit: the commit whose diff best explains the failure (reverted commits first), else the head.
+    const ranked = commits
+      .slice()
+      .sort((a, b) => Number(b.reverted) - Number(a.reverted) || b.match - a.match || b.change.risk - a.change.risk);
+    let culprit = ranked[0] ?? null;
+    if (culprit && culprit.match === 0 && !culprit.reverted) {
+      culprit = ranked.find((c) => c.change.sha === d.sha) ?? culprit;
+    }
+    const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
+    const match = culprit?.match ?? 0;
+    if (d.commits.length === 0) reasons.push('no commit details in the bundle for this deployment');
+    else if (risk < 0.25) reasons.push(`its commits ${culprit?.change.riskReason ?? 'touch nothing that runs'}, which cannot change runtime behaviour`);
+    else if (culprit) reasons.push(`${culprit.change.sha.slice(0, 7)} ${culprit.change.riskReason}`);
+
+    let score = 0.3 * t + 0.15 * affinity.value + 0.2 * risk + 0.35 * match;
+    if (undo) score += 0.2;
+    const env = (d.environment ?? '').toLowerCase();
+    if (env && !/prod|live|main|primary|default/.test(env)) {
+      score *= 0.2;
+      reasons.push(`environment "${d.environment}" does not serve production traffic`);
+    }
+    if (risk < 0.25) score = Math.min(score, 0.3);
+    score = Math.max(0, Math.min(0.99, score));
+
+    evidence.push(`${describeDeployment(d)} finished at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat} at ${formatMs(onset)}`);
+    if (culprit) {
+      evidence.push(`commit ${culprit.change.sha.slice(0, 12)} "${culprit.change.subject}" ${culprit.change.riskReason}`);
+      evidence.push(...culprit.evidence);
+    }
+    if (undo) {
+      const how = undo.revertedShas.size ? `reverts ${[...undo.revertedShas].map((s) => s.slice(0, 7)).join(', ')}` : `rolls back to ${undo.by.sha.slice(0, 7)}`;
+      evidence.push(`${describeDeployment(undo.by)} ${how}; it finished at ${formatMs(undo.by.finishedMs!)} and the impact ended${signals.recoveredMs !== null ? ` at ${formatMs(signals.recoveredMs)}` : ' after it'}`);
+    }
+    if (match === 0 && !undo) reasons.push('nothing in its diff matches the error signatures, alerts or failure mode');
+    else if (match > 0) reasons.push(...(culprit?.evidence.slice(0, 2) ?? []));
+    if (undo) reasons.push(`undone by deployment ${undo.by.id}, after which the impact ended`);
+
+    const configOnly = d.commits.length > 0 && d.commits.every((c) => c.files.every((f) => ['config', 'infra', 'docs', 'test', 'ci'].includes(f.cls)) && c.files.some((f) => f.cls === 'config' || f.cls === 'infra'));
+    candidates.push({
+      deployment: d,
+      score,
+      ruledIn: false,
+      reasons,
+      evidence,
+      culprit,
+      kind: configOnly || SHARED_REPO.test(d.repo.split('/').pop() ?? '') ? 'config_change' : 'deployment',
+      undoneBy: undo?.by ?? null,
+    });
+  }
+
+  candidates.sort((a, b) => b.score - a.score || (b.deployment.finishedMs ?? 0) - (a.deployment.finishedMs ?? 0));
+  const best = candidates[0];
+  const supported = best && best.score >= TRIGGER_THRESHOLD && ((best.culprit?.match ?? 0) >= 0.3 || best.undoneBy !== null);
+  let reason: string;
+  if (!best) {
+    reason = 'No deployment is recorded in the bundle, so no change can be named as the trigger.';
+  } else if (supported) {
+    best.ruledIn = true;
+    best.reasons.unshift(`ruled in: score ${best.score.toFixed(2)}`);
+    const runnerUp = candidates[1];
+    if (runnerUp && runnerUp.score > best.score - 0.1 && runnerUp.score >= TRIGGER_THRESHOLD) {
+      best.score = Math.max(0, best.score - 0.1);
+      best.evidence.push(`deployment ${runnerUp.deployment.id} of ${runnerUp.deployment.repo} is a close second (score ${runnerUp.score.toFixed(2)})`);
+    }
+    reason = `${describeDeployment(best.deployment)} is the only change whose evidence explains the failure.`;
+  } else {
+    const before = candidates.filter((c) => c.deployment.finishedMs !== null && c.deployment.finishedMs <= onset);
+    reason = before.length
+      ? `No change explains the incident: ${before.length} deployment${before.length > 1 ? 's' : ''} finished before ${onsetWhat}, but none has a diff that matches the failure (best score ${best.score.toFixed(2)} < ${TRIGGER_THRESHOLD}).`
+      : `No change explains the incident: no deployment finished before ${onsetWhat}.`;
+  }
+  for (const c of candidates) {
+    if (c === best && supported) continue;
+    if (!c.reasons[0]?.startsWith('ruled out')) c.reasons.unshift(`ruled out: score ${c.score.toFixed(2)}${c.score >= TRIGGER_THRESHOLD ? ' without a diff that matches the failure' : ''}`);
+  }
+  return { candidates, trigger: supported ? best! : null, reason };
+}

@@ -1,0 +1,60 @@
+// Resource templates over stored incidents: the report (Markdown), the timeline and the redacted
+// bundle. Each resource is computed from the local store on read.
+import { analyzeBundle, buildReport, timelineOf } from '../core/analyze.js';
+import { renderMarkdown } from '../core/markdown.js';
+import { Redactor } from '../core/redact.js';
+import { PeopleDirectory } from '../core/people.js';
+import type { ToolDeps } from '../tools/defineTool.js';
+import { ToolError } from '../tools/defineTool.js';
+
+export interface IncidentResource {
+  name: string;
+  title: string;
+  description: string;
+  uriTemplate: string;
+  mimeType: string;
+  read: (incidentId: string, deps: ToolDeps) => string;
+}
+
+function bundleOf(incidentId: string, deps: ToolDeps) {
+  const bundle = deps.store.getBundle(incidentId);
+  if (!bundle) throw new ToolError(`unknown incident "${incidentId}"`);
+  return bundle;
+}
+
+export const INCIDENT_RESOURCES: IncidentResource[] = [
+  {
+    name: 'incident-report',
+    title: 'Post-mortem report (Markdown)',
+    description: 'The post-mortem of a stored incident, rendered as Markdown',
+    uriTemplate: 'hindsight://incidents/{incident_id}/report.md',
+    mimeType: 'text/markdown',
+    read(incidentId, deps) {
+      const stored = deps.store.getReport(incidentId);
+      if (stored) return stored.markdown;
+      return renderMarkdown(buildReport(analyzeBundle(bundleOf(incidentId, deps))));
+    },
+  },
+  {
+    name: 'incident-timeline',
+    title: 'Incident timeline (JSON)',
+    description: 'Every timeline event of a stored incident, all relevances, redacted',
+    uriTemplate: 'hindsight://incidents/{incident_id}/timeline.json',
+    mimeType: 'application/json',
+    read(incidentId, deps) {
+      return JSON.stringify(timelineOf(analyzeBundle(bundleOf(incidentId, deps))), null, 2);
+    },
+  },
+  {
+    name: 'incident-bundle',
+    title: 'Context bundle (redacted)',
+    description: 'The stored context bundle with secrets and people redacted, safe to share',
+    uriTemplate: 'hindsight://incidents/{incident_id}/bundle.json',
+    mimeType: 'application/json',
+    read(incidentId, deps) {
+      const bundle = bundleOf(incidentId, deps);
+      const redactor = new Redactor(PeopleDirectory.fromBundle(bundle).aliases());
+      return JSON.stringify(redactor.redactDeep(bundle), null, 2);
+    },
+  },
+];

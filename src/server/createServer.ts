@@ -1,0 +1,59 @@
+// createServer(deps): the MCP server, independent of any transport.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { redactSecrets } from '../core/redact.js';
+import { loadPromptFiles, renderPrompt } from '../io/promptFiles.js';
+import { registerResources } from '../resources/index.js';
+import { TOOLS, ToolError, type ToolDeps } from '../tools/index.js';
+import { ENGINE_VERSION } from '../core/analyze.js';
+
+export function toolErrorResult(message: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: redactSecrets(message) }] };
+}
+
+export function createServer(deps: ToolDeps): McpServer {
+  const server = new McpServer(
+    { name: 'hindsight', version: ENGINE_VERSION },
+    { instructions: 'Start with get_incident_context (bundle_path or bundle) to load an incident, then pass its incident_id to the other tools.' },
+  );
+
+  for (const tool of TOOLS) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        outputSchema: tool.outputSchema,
+        annotations: {
+          title: tool.title,
+          readOnlyHint: tool.readOnly,
+          destructiveHint: tool.destructive ?? false,
+          idempotentHint: true,
+          openWorldHint: false,
+        },
+      },
+      (async (args: Record<string, unknown>): Promise<CallToolResult> => {
+        try {
+          const result = await tool.handler(args as never, deps);
+          return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
+        } catch (err) {
+          if (err instanceof ToolError) return toolErrorResult(err.message);
+          return toolErrorResult(`internal error in ${tool.name}: ${(err as Error).message}`);
+        }
+      }) as never,
+    );
+  }
+
+  registerResources(server, deps);
+
+  for (const prompt of loadPromptFiles()) {
+    const argsSchema: Record<string, z.ZodType<string | undefined>> = {};
+    for (const a of prompt.arguments) argsSchema[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
+    server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: argsSchema as never }, ((args: Record<string, string | undefined>) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: renderPrompt(prompt, args) } }],
+    })) as never);
+  }
+  return server;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { buildReport } from '../core/analyze.js';
+import { renderMarkdown } from '../core/markdown.js';
+import { defineTool } from './defineTool.js';
+import { analysisOf } from './incidentAnalysis.js';
+
+export const draftPostmortem = defineTool({
+  name: 'draft_postmortem',
+  title: 'Draft the post-mortem',
+  description:
+    'The whole post-mortem (report v1): summary, impact, timeline, metric change points, trigger or abstention with ranked candidates, blameless root cause, five whys with evidence, and 3-5 prioritised action items. Stores it for search_past_rcas and as a resource.',
+  toolset: 'analysis',
+  readOnly: false,
+  inputSchema: {
+    incident_id: z.string().describe('Incident id from get_incident_context'),
+    format: z.enum(['md', 'json']).default('md').describe('Text content as Markdown (default) or JSON; the structured result is always the report'),
+  },
+  outputSchema: {
+    report: z.looseObject({ report_version: z.literal(1), incident: z.looseObject({ id: z.string() }), root_cause: z.string() }),
+    markdown: z.string(),
+  },
+  async handler(input, deps) {
+    const analysis = analysisOf(input.incident_id, deps);
+    const base = buildReport(analysis);
+    const similar = deps.store
+      .searchReports(`${base.incident.title} ${base.root_cause}`, 3, base.incident.id)
+      .map((h) => ({ id: h.id, title: h.title, score: h.score, why_similar: `shares terms with its root cause: ${h.snippet}` }));
+    const report = similar.length ? { ...base, similar_incidents: similar } : base;
+    const markdown = renderMarkdown(report);
+    deps.store.saveReport(report, markdown);
+    return {
+      structured: { report: report as never, markdown },
+      text: input.format === 'json' ? JSON.stringify(report, null, 2) : markdown,
+    };
+  },
+});

@@ -1,0 +1,103 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { BundleError, validateBundle, type Bundle } from '../core/bundle.js';
+import { collectFacts } from '../core/facts.js';
+import { Redactor } from '../core/redact.js';
+import { formatMs } from '../core/time.js';
+import { InputError, readBundleFile } from '../io/files.js';
+import { defineTool, ToolError } from './defineTool.js';
+
+export const getIncidentContext = defineTool({
+  name: 'get_incident_context',
+  title: 'Get incident context',
+  description:
+    'Loads an incident\'s context bundle (from a file path or inline JSON), stores it locally keyed by incident id, and returns a compact summary. ' +
+    'Later tools take only the incident_id. With only incident_id, returns the summary of an incident already stored.',
+  toolset: 'context',
+  readOnly: false,
+  inputSchema: {
+    bundle_path: z.string().optional().describe('Path to a context bundle v1 JSON file (absolute, or relative to the server\'s working directory)'),
+    bundle: z.record(z.string(), z.unknown()).optional().describe('An inline context bundle v1 object, instead of bundle_path'),
+    incident_id: z.string().optional().describe('Id of an incident already stored by an earlier call'),
+  },
+  outputSchema: {
+    incident_id: z.string(),
+    title: z.string(),
+    service: z.string().nullable(),
+    severity: z.string().nullable(),
+    created_at: z.string(),
+    resolved_at: z.string().nullable(),
+    counts: z.object({
+      pagerduty_log_entries: z.number(),
+      slack_messages: z.number(),
+      repositories: z.number(),
+      deployments: z.number(),
+      commits: z.number(),
+      metric_series: z.number(),
+      log_lines: z.number(),
+      log_signatures: z.number(),
+    }),
+    repositories: z.array(z.string()),
+    data_gaps: z.array(z.string()),
+    stored: z.boolean(),
+  },
+  async handler(input, deps) {
+    const given = [input.bundle_path, input.bundle, input.incident_id].filter((v) => v !== undefined).length;
+    if (given === 0) throw new ToolError('pass one of bundle_path, bundle or incident_id');
+    if (input.bundle_path !== undefined && input.bundle !== undefined) throw new ToolError('pass bundle_path or bundle, not both');
+    let bundle: Bundle;
+    let stored = false;
+    try {
+      if (input.bundle_path !== undefined) {
+        bundle = readBundleFile(isAbsolute(input.bundle_path) ? input.bundle_path : resolve(deps.cwd, input.bundle_path));
+      } else if (input.bundle !== undefined) {
+        bundle = validateBundle(input.bundle);
+      } else {
+        const found = deps.store.getBundle(input.incident_id!);
+        if (!found) throw new ToolError(`unknown incident "${input.incident_id}": pass bundle_path or bundle to load it`);
+        bundle = found;
+      }
+    } catch (err) {
+      if (err instanceof InputError) throw new ToolError(err.message);
+      if (err instanceof BundleError) throw new ToolError(`invalid bundle: ${err.message}`);
+      throw err;
+    }
+    if (input.bundle_path !== undefined || input.bundle !== undefined) {
+      deps.store.saveBundle(bundle);
+      stored = true;
+    }
+    const facts = collectFacts(bundle);
+    const s = bundle.sources ?? {};
+    const repos = s.github?.repos ?? [];
+    const summary = {
+      incident_id: facts.id,
+      title: facts.title,
+      service: facts.service,
+      severity: facts.severity,
+      created_at: formatMs(facts.createdMs),
+      resolved_at: facts.resolvedMs !== null ? formatMs(facts.resolvedMs) : null,
+      counts: {
+        pagerduty_log_entries: s.pagerduty?.log_entries?.length ?? 0,
+        slack_messages: s.slack?.messages?.length ?? 0,
+        repositories: repos.length,
+        deployments: facts.deployments.length,
+        commits: repos.reduce((n, r) => n + (r.commits?.length ?? 0), 0),
+        metric_series: facts.series.length,
+        log_lines: facts.logLineCount,
+        log_signatures: facts.logSignatures.length,
+      },
+      repositories: facts.repos,
+      data_gaps: facts.dataGaps,
+      stored,
+    };
+    const safe = new Redactor(facts.people.aliases()).redactDeep(summary);
+    const c = safe.counts;
+    return {
+      structured: safe,
+      text:
+        `Incident ${safe.incident_id}: ${safe.title} (${safe.service ?? 'service unknown'}, ${safe.severity ?? 'no severity'}), opened ${safe.created_at}.\n` +
+        `${c.deployments} deployments in ${c.repositories} repos, ${c.metric_series} metric series, ${c.log_lines} log lines (${c.log_signatures} signatures), ${c.slack_messages} chat messages.` +
+        (stored ? ' Stored; pass incident_id to the other tools.' : ''),
+    };
+  },
+});
