@@ -90,6 +90,41 @@ describe('LogClusterer clustering', () => {
     expect(strict.signatures()).toHaveLength(3);
   });
 
+  it('keeps interleaved templates of the same prefix group apart', () => {
+    const c = new LogClusterer();
+    for (let i = 0; i < 30; i++) {
+      c.add(`DB_CONNECTION_ERROR: pool exhausted (${i % 10}/10)`, T0 + i);
+      if (i % 3 === 0) c.add(`DB_CONNECTION_ERROR: replica lag ${i}s`, T0 + i);
+    }
+    const sigs = c.signatures();
+    expect(sigs.map((s) => [s.template, s.count])).toEqual([
+      ['DB_CONNECTION_ERROR: pool exhausted (<*>)', 30],
+      ['DB_CONNECTION_ERROR: replica lag <*>', 10],
+    ]);
+  });
+
+  it('groups lines whose first token is masked (timestamp prefixes)', () => {
+    const c = new LogClusterer();
+    for (let i = 0; i < 12; i++) {
+      c.add(`2024-05-20T13:00:${String(i).padStart(2, '0')}Z ERROR payment declined code=${50 + i}`, T0 + i);
+    }
+    expect(c.signatures().map((s) => [s.template, s.count])).toEqual([['<*> ERROR payment declined code=<*>', 12]]);
+  });
+
+  it('copes with empty messages and non-finite times', () => {
+    const c = new LogClusterer();
+    c.add('', NaN);
+    c.add('   ', T0);
+    c.add('\n  at Object.<anonymous> (/app/x.js:1:1)', T0 + 5);
+    c.add('disk full', NaN);
+    const sigs = c.signatures();
+    expect(sigs.map((s) => s.template)).toEqual(['', 'at Object.<anonymous> (/app/x.js:<*>:<*>)', 'disk full']);
+    expect(sigs[0]!.count).toBe(2);
+    expect(sigs[0]!.firstMs).toBe(T0);
+    expect(sigs[2]!.firstMs).toBeNaN();
+    expect(sigs[2]!.sample).toBe('disk full');
+  });
+
   it('does not merge lines with a different token count or first token', () => {
     const c = new LogClusterer();
     c.add('cache miss for key users', T0);

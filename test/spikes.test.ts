@@ -112,6 +112,14 @@ describe('detectSpikes: nothing to report', () => {
     expect(detectSpikes(series(values))).toEqual([]);
   });
 
+  it('ignores wide noise such as queue depth 35 +- 12', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const r = rng(seed * 31);
+      const values = Array.from({ length: 1500 }, () => 35 + Math.round((r() - 0.5) * 24));
+      expect(detectSpikes(series(values, { metric: 'queue.depth' }))).toEqual([]);
+    }
+  });
+
   it('ignores a diurnal sinusoid with noise over two days', () => {
     const r = rng(21);
     const day = 24 * 60;
@@ -195,6 +203,19 @@ describe('detectSpikes: regimes', () => {
     }
   });
 
+  it('back-dates a downward ramp (connections draining over ten minutes)', () => {
+    const r = rng(31);
+    const values: number[] = [];
+    for (let i = 0; i < 60; i++) values.push(80 + Math.round((r() - 0.5) * 4));
+    for (let i = 1; i <= 10; i++) values.push(Math.round(80 - 6 * i + (r() - 0.5) * 4));
+    for (let i = 0; i < 20; i++) values.push(20 + Math.round((r() - 0.5) * 4));
+    for (let i = 0; i < 30; i++) values.push(80 + Math.round((r() - 0.5) * 4));
+    const s = only(detectSpikes(series(values, { step: M1, metric: 'postgresql.connections' })));
+    expect(s.direction).toBe('down');
+    expect(Math.abs(s.onsetMs - ts(60, M1))).toBeLessThanOrEqual(2 * M1);
+    expect(s.recoveredAtMs).toBe(ts(90, M1));
+  });
+
   it('handles nulls, a gap and a null in the middle of the regime', () => {
     const values: Array<number | null> = errorBurst(4);
     const r = rng(17);
@@ -217,6 +238,18 @@ describe('detectSpikes: regimes', () => {
     const s = only(detectSpikes({ metric: 'latency.p95', scope: '', points }));
     expect(s.onsetMs).toBe(coarseStart + 60 * M1);
     expect(s.recoveredAtMs).toBe(coarseStart + 80 * M1);
+  });
+
+  it('handles mixed intervals (mostly 60 s, then 10 s) with a step in the fine part', () => {
+    const r = rng(24);
+    const points: Array<[number, number | null]> = [];
+    for (let i = 0; i < 360; i++) points.push([T0 + i * M1, 80 + Math.round((r() - 0.5) * 4)]);
+    const fineStart = T0 + 360 * M1;
+    for (let i = 0; i < 120; i++) points.push([fineStart + i * S10, i >= 40 && i < 70 ? 20 + Math.round(r() * 4) : 80 + Math.round((r() - 0.5) * 4)]);
+    const s = only(detectSpikes({ metric: 'postgresql.connections', scope: '', points: shuffle(points, 3) }));
+    expect(s.direction).toBe('down');
+    expect(s.onsetMs).toBe(fineStart + 40 * S10);
+    expect(s.recoveredAtMs).toBe(fineStart + 70 * S10);
   });
 
   it('reports several regimes in chronological order', () => {
@@ -259,12 +292,16 @@ describe('detectSpikes: regimes', () => {
       all.push(series(values, { metric: `m${k}` }));
     }
     detectSpikes(all[0]!); // warm-up
-    const t0 = performance.now();
-    let found = 0;
-    for (const s of all) found += detectSpikes(s).length;
-    const elapsed = performance.now() - t0;
-    expect(found).toBe(400);
-    expect(elapsed).toBeLessThan(500);
+    // best of three, so that a busy machine does not fail the test on its own
+    let best = Number.POSITIVE_INFINITY;
+    for (let rep = 0; rep < 3; rep++) {
+      const t0 = performance.now();
+      let found = 0;
+      for (const s of all) found += detectSpikes(s).length;
+      best = Math.min(best, performance.now() - t0);
+      expect(found).toBe(400);
+    }
+    expect(best).toBeLessThan(400);
   });
 });
 

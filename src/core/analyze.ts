@@ -133,7 +133,9 @@ export function buildReport(analysis: Analysis, options: ReportOptions = {}): Re
   // One pass over every string of the report: secrets and people never leave the core.
   const redactor = new Redactor(facts.people.aliases());
   const safe = redactor.redactDeep(report);
-  safe.redactions = { total: redactor.total(), by_kind: { ...redactor.counts() } as Record<string, number> };
+  const byKind: Record<string, number> = { ...facts.logRedactions };
+  for (const [kind, n] of Object.entries(redactor.counts())) byKind[kind] = (byKind[kind] ?? 0) + (n ?? 0);
+  safe.redactions = { total: Object.values(byKind).reduce((a, b) => a + b, 0), by_kind: byKind };
   return safe;
 }
 

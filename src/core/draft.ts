@@ -3,7 +3,7 @@
 // keys, metric names, log signatures); nothing is a fixed template filled with nothing.
 import { describeConfigChange, type ChangeAnalysis } from './changes.js';
 import type { DeploymentFact, IncidentFacts } from './facts.js';
-import { modeLabel, type FailureMode } from './failureModes.js';
+import { modeLabel, modeSymptomPattern, type FailureMode } from './failureModes.js';
 import type { ActionItem, ActionType, FiveWhy, Priority } from './report.js';
 import type { ClassifiedSpike, IncidentSignals } from './signals.js';
 import { formatDuration, formatMs } from './time.js';
@@ -80,8 +80,15 @@ function quotedValues(text: string): string[] {
   return [...text.matchAll(/'([^'\s]{3,60})'|"([^"\s]{3,60})"/g)].map((m) => m[1] ?? m[2]!).filter((v) => !/^\d+$/.test(v));
 }
 
+/** The error signature that best shows the failure mode (the most frequent one otherwise). */
+function modeSignature(mode: FailureMode | null, signals: IncidentSignals) {
+  const errors = signals.incidentSignatures.filter((s) => s.level === 'error');
+  const pattern = mode ? modeSymptomPattern(mode) : null;
+  return (pattern && errors.find((s) => pattern.test(s.sample))) ?? errors[0];
+}
+
 function mechanism(mode: FailureMode | null, change: ChangeAnalysis | null, signals: IncidentSignals, facts: IncidentFacts): string {
-  const sig = signals.incidentSignatures.find((s) => s.level === 'error');
+  const sig = modeSignature(mode, signals);
   const sample = sig ? `\`${clip(sig.sample, 120)}\`` : 'errors';
   const service = facts.service ?? 'the service';
   switch (mode) {
@@ -152,7 +159,7 @@ function buildActions(
 ): ActionItem[] {
   const service = facts.service ?? 'the service';
   const change = trig?.culprit?.change ?? null;
-  const sig = signals.incidentSignatures.find((s) => s.level === 'error');
+  const sig = modeSignature(mode, signals);
   const sample = sig ? `\`${clip(sig.sample, 100)}\`` : 'the errors';
   const lag = detectionLag(facts, signals);
   const out: ActionCandidate[] = [];

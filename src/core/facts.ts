@@ -4,6 +4,7 @@ import type { Bundle, Deployment } from './bundle.js';
 import { analyzeCommit, type ChangeAnalysis } from './changes.js';
 import { LogClusterer, levelOf, type LogSignature } from './logSignatures.js';
 import { PeopleDirectory } from './people.js';
+import { Redactor } from './redact.js';
 import type { MetricSeries } from './spikes.js';
 import { epochMsToMs, epochSecondsToMs, parseAnyTimeMs, parseIsoMs } from './time.js';
 
@@ -44,6 +45,8 @@ export interface IncidentFacts {
   repoServices: Map<string, Set<string>>;
   logSignatures: LogSignature[];
   logLineCount: number;
+  /** redactions made in log lines before they were clustered, by kind */
+  logRedactions: Record<string, number>;
   people: PeopleDirectory;
   alertTexts: string[];
   /** earliest alert time (PagerDuty alert or error monitor event), if any */
@@ -145,13 +148,17 @@ function repoServiceTags(bundle: Bundle): Map<string, Set<string>> {
 
 export function collectFacts(bundle: Bundle): IncidentFacts {
   const inc = bundle.incident;
+  const people = PeopleDirectory.fromBundle(bundle);
+  // Redact before clustering: masking variable parts first would break a secret into pieces
+  // that no longer look like a secret (e.g. "xoxb-<*>-<*>-tail").
+  const logRedactor = new Redactor(people.aliases());
   const clusterer = new LogClusterer();
   let logLineCount = 0;
   for (const line of bundle.sources?.logs ?? []) {
     const ms = parseAnyTimeMs(line.timestamp);
     if (ms === null) continue;
     logLineCount++;
-    clusterer.add(line.message, ms, {
+    clusterer.add(logRedactor.redact(line.message), ms, {
       service: line.service ?? undefined,
       status: line.status ?? (line as Record<string, unknown>).level as string | undefined,
       host: line.host ?? undefined,
@@ -209,7 +216,8 @@ export function collectFacts(bundle: Bundle): IncidentFacts {
     repoServices: repoServiceTags(bundle),
     logSignatures: clusterer.signatures(),
     logLineCount,
-    people: PeopleDirectory.fromBundle(bundle),
+    logRedactions: { ...logRedactor.counts() } as Record<string, number>,
+    people,
     alertTexts,
     alertMs,
     dataGaps,

@@ -6,15 +6,22 @@
 //   1. Take the first line of the message (stack traces cluster on their headline), truncated
 //      to MAX_LINE_CHARS.
 //   2. Tokenise on whitespace and pre-mask variable tokens (numbers with units, ratios, hex ids,
-//      UUIDs, IPs, timestamps, query strings, quoted numbers) as `<*>`. Only tokens containing a
-//      digit or a '?' are looked at twice; everything else is a plain slice.
+//      UUIDs, IPs, timestamps, query strings, quoted numbers) as `<*>`. Words, identifiers
+//      (worker7, OrderSerializer.toJSON), error codes (ORA-00942, E1234), quoted words and paths
+//      are kept. The scanner flags the few tokens that can need masking (a digit or '?', and not
+//      a plain identifier); only those go through the masking code, and lazily.
 //   3. Candidates are grouped by (token count, first token) — Drain's fixed-depth prefix tree.
 //      Within a group the line joins the template with the highest fraction of equal tokens
 //      (`<*>` in the template counts as equal) if that fraction is ≥ `similarity`; positions that
 //      differ become `<*>`. Otherwise a new cluster starts — or, once `maxClusters` clusters
 //      exist, the line is counted in a single `<other>` bucket.
-//   4. Each group remembers its last matched cluster; a line that matches it exactly skips the
-//      scan (log streams are bursty, so this is the common path).
+//   4. Fast path: each group remembers its last matched cluster. A line whose literal tokens all
+//      equal a template's (the rest falling under <*>) has similarity 1 and is counted there
+//      directly, comparing line ranges without building the token array. Like Drain3's
+//      fast-match, this skips the "most specific template" tie-break among equally perfect
+//      matches, which only matters for templates that never generalised into each other.
+//
+// Memory is per signature (template, sample, capped service/host sets), never per line.
 //
 // Pure: no I/O, no dependencies.
 
@@ -229,6 +236,40 @@ function maskComposite(s: string, level: number): string {
     return changed ? parts.join(ch) : s;
   }
   return s;
+}
+
+// Scanner character classes (ASCII only; anything else is a plain token character).
+const CC_WS = 1;
+const CC_DIGIT = 2;
+const CC_QUESTION = 4;
+const CC_SEP = 8; // : - / =
+const CHAR_CLASS = (() => {
+  const t = new Uint8Array(128);
+  for (const c of [9, 10, 11, 12, 13, 32]) t[c] = CC_WS;
+  for (let c = 48; c <= 57; c++) t[c] = CC_DIGIT;
+  t[63] = CC_QUESTION;
+  for (const c of [58, 45, 47, 61]) t[c] = CC_SEP;
+  return t;
+})();
+
+function hashRange(s: string, a: number, b: number): number {
+  let h = 0x811c9dc5;
+  for (let i = a; i < b; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+const isHexChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/** Whether s[a, b) minus trailing punctuation is ≥ 7 hex chars (digit presence is checked by the caller). */
+function looksHexId(s: string, a: number, b: number): boolean {
+  while (b > a && isClose(s.charCodeAt(b - 1))) b--;
+  if (b - a < 7) return false;
+  for (let i = a; i < b; i++) if (!isHexChar(s.charCodeAt(i))) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,39 +627,6 @@ export class LogClusterer {
     }
     return true;
   }
-}
-
-const CC_WS = 1;
-const CC_DIGIT = 2;
-const CC_QUESTION = 4;
-const CC_SEP = 8; // : - / =
-const CHAR_CLASS = (() => {
-  const t = new Uint8Array(128);
-  for (const c of [9, 10, 11, 12, 13, 32]) t[c] = CC_WS;
-  for (let c = 48; c <= 57; c++) t[c] = CC_DIGIT;
-  t[63] = CC_QUESTION;
-  for (const c of [58, 45, 47, 61]) t[c] = CC_SEP;
-  return t;
-})();
-
-function hashRange(s: string, a: number, b: number): number {
-  let h = 0x811c9dc5;
-  for (let i = a; i < b; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h;
-}
-
-function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
-}
-
-const isHexChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-
-/** Whether s[a, b) minus trailing punctuation is ≥ 7 hex chars (digit presence is checked by the caller). */
-function looksHexId(s: string, a: number, b: number): boolean {
-  while (b > a && isClose(s.charCodeAt(b - 1))) b--;
-  if (b - a < 7) return false;
-  for (let i = a; i < b; i++) if (!isHexChar(s.charCodeAt(i))) return false;
-  return true;
 }
 
 function compareSignatures(a: LogSignature, b: LogSignature): number {

@@ -4,7 +4,13 @@
 // readable); people become the role label the caller registered for them.
 //
 // Pure: no I/O, no dependencies. All regexes are built once (module load / constructor), and strings
-// that cannot contain anything are rejected by one cheap pre-test.
+// that cannot contain anything are rejected by a few cheap pre-tests. Every pattern is linear-time
+// on hostile input (bounded repetitions, no nested ambiguity).
+//
+// Kinds: key=value assignments count as 'api_key' when the key names an API key, 'aws_secret_key'
+// for a 40-character AWS-style secret, 'bearer_token' when an HTTP auth scheme (Bearer, Basic, …)
+// precedes the value, else 'secret_assignment'. Stripe/Google keys are 'api_key'; Slack webhook
+// URLs are 'slack_token'.
 
 export type RedactionKind =
   | 'aws_access_key'
@@ -63,15 +69,26 @@ const PEM_END = String.raw`-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`;
 const NL = String.raw`(?:\r?\n|(?:\\r)?\\n)`;
 /** The body may not contain "-----", so each BEGIN scans at most to the next marker (linear time). */
 const PEM_FULL_RE = new RegExp(String.raw`${PEM_BEGIN}(?:(?!-----)[\s\S])*${PEM_END}`, 'g');
+const B64 = '[A-Za-z0-9+/=]';
+/** A base64 chunk: long, or short but not a plain word (has a digit, + / =, or inner capitals). */
+const B64_CHUNK = String.raw`(?:${B64}{16,}|(?=${B64}*(?:[0-9+/=]|[a-z][A-Z]))${B64}{1,15})`;
+/** End of a line: a line break, the end of the text, or the closing quote of a JSON string. */
+const LINE_END = String.raw`(?=[ \t]*(?:${NL}|$|["'\x60]))`;
+/** A short, cut-off last line counts only when nothing but a fence, a quote or the end follows. */
+const CUT_OFF_END = String.raw`(?=[ \t]*(?:$|["'\x60]|${NL}[ \t]*(?:\x60\x60\x60|$)))`;
 /**
  * A BEGIN line with no END (chat messages get cut off): the BEGIN line, optional `Proc-Type:` /
- * `DEK-Info:` headers, then the base64 body — chunks separated by spaces or single line breaks —
- * up to the first thing that is not base64 (a closing ``` fence, prose, a blank line) or the end.
+ * `DEK-Info:` headers, then the base64 body — whole lines of base64 (or space-separated chunks when
+ * pasted on one line), plus a cut-off last line — up to the first thing that is not base64 (a
+ * closing ``` fence, prose, a blank line) or the end of the text.
  */
 const PEM_TRUNCATED_RE = new RegExp(
   PEM_BEGIN +
     String.raw`(?:(?:[ \t]*${NL}[ \t]*[A-Za-z][A-Za-z-]*:[^\r\n\\]*)+(?:[ \t]*${NL})?)?` +
-    String.raw`(?:(?:[ \t]*${NL}[ \t]*|[ \t]+)[A-Za-z0-9+/=]+)*`,
+    String.raw`(?:[ \t]+${B64_CHUNK}(?:${LINE_END}|(?=[ \t]+${B64})))*` +
+    String.raw`(?:[ \t]+${B64}+${CUT_OFF_END})?` +
+    String.raw`(?:[ \t]*${NL}[ \t]*${B64_CHUNK}${LINE_END})*` +
+    String.raw`(?:[ \t]*${NL}[ \t]*${B64}+${CUT_OFF_END})?`,
   'g',
 );
 
@@ -97,9 +114,9 @@ const TOKEN_RE = new RegExp(
 /**
  * key=value, key: value, "key": "value", key = 'value' where the key name looks secret. The key
  * candidates are found loosely here and judged by isSecretKey(); an HTTP auth scheme in front of
- * the value (`Authorization: Bearer …`) is kept; an already redacted value is matched whole so the
- * scheme word is never mistaken for the value on a second pass. Groups: 1 key, 2 operator, 3 quote, 4/5 scheme and
- * value when quoted, 6/7 when bare.
+ * the value (`Authorization: Bearer …`) is kept. An already redacted value is matched whole, so
+ * the scheme word is never taken for the value on a second pass. Key lengths are bounded to keep
+ * the scan linear. Groups: 1 key, 2 operator, 3 quote, 4/5 scheme and value when quoted, 6/7 bare.
  */
 const KEY_HINT = String.raw`pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|creds|auth|signature|cookie`;
 const ASSIGN_HINT = new RegExp(KEY_HINT, 'i');
@@ -107,7 +124,7 @@ const AUTH_SCHEME = String.raw`(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)
 const ASSIGN_RE = new RegExp(
   String.raw`(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,64}?(?:${KEY_HINT})[A-Za-z0-9_.-]{0,64})` +
     String.raw`(["']?[ \t]*(?::|=(?![=>~]))[ \t]*)` +
-    String.raw`(?:(["'\x60])(${AUTH_SCHEME})((?:\\.|(?!\3)[^\\\r\n])+)\3|(${AUTH_SCHEME})(\[REDACTED\][^\s"'\x60,;&<>(){}[\]]*|[^\s"'\x60,;&<>(){}[\]]+))`,
+    String.raw`(?:(["'\x60])(${AUTH_SCHEME})((?:\\.|(?!\3)[^\\\r\n])+)\3|(${AUTH_SCHEME})(\[REDACTED\][^\s"'\x60,;&<>(){}[\]]*|\$\{[^}\s]*\}?|[^\s"'\x60,;&<>(){}[\]]+))`,
   'gi',
 );
 
@@ -240,9 +257,9 @@ function aliasGate(aliases: readonly PersonAlias[]): RegExp | null {
   const alternatives: string[] = [];
   if (bounded.size > 0) alternatives.push(String.raw`\b(?:${[...bounded.values()].join('|')})\b`);
   alternatives.push(...loose.values());
-  // Not 'u' (much slower here); "ſ" and the Kelvin sign fold to s/k only under 'u', so let them
-  // through to the full pass.
-  alternatives.push('[\u017F\u212A]');
+  // Not 'u' (much slower here). The few letters that fold differently under 'u' (long s, Kelvin
+  // sign, capital sharp s) are let through to the full pass.
+  alternatives.push('[\u017F\u212A\u1E9E]');
   return new RegExp(alternatives.join('|'), 'i');
 }
 
@@ -458,7 +475,7 @@ export class Redactor {
       for (const [k, v] of Object.entries(value)) (out as unknown as Record<string, unknown>)[k] = this.#deep(v, seen);
       return out;
     }
-    if (ArrayBuffer.isView(value)) return value;
+    if (ArrayBuffer.isView(value)) return structuredClone(value);
     const out = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
     seen.set(value, out);
     for (const [k, v] of Object.entries(value)) out[k] = this.#deep(v, seen);

@@ -4,10 +4,11 @@
 // Pure and dependency-free. The algorithm, in one pass over the cleaned series:
 //  - clean: drop nulls and non-finite values, sort by time, average duplicated timestamps;
 //    the nominal interval is the median gap.
-//  - baseline: a trailing robust window (median + MAD) over the last hour of *normal* points,
-//    held to at most 64 samples (older points are thinned by time), so it follows slow diurnal
-//    drift but not a ramp that multiplies the level within tens of minutes. Abnormal points never
-//    enter it, so it is frozen while a candidate or a regime is under way.
+//  - baseline: a trailing robust window (median + MAD) over the last hour (or 30 intervals) of
+//    *normal* points, thinned to at most 40 samples, so it follows slow diurnal drift but not a
+//    ramp that multiplies the level within tens of minutes. Points of a confirmed regime never
+//    enter it, so it is frozen while the regime lasts; runs too short to be a regime are noise
+//    and go in once they end. The threshold is widened while the window holds few samples.
 //  - abnormal: |x - median| > max(K * scale, REL_MIN * |median|), where the scale has a noise
 //    floor: max(1.4826 * MAD, 1% of |median|, one count for integer series / the data quantum).
 //  - a regime needs MIN_RUN consecutive abnormal points in one direction spanning at least two
@@ -46,28 +47,27 @@ export interface Spike {
 // ---------------------------------------------------------------------------------------------
 // Metric names
 
+// Substrings safe to match anywhere in the name ...
 const ERROR_LIKE_SUBSTRINGS = [
-  'error', 'fail', 'fault', 'exception', 'panic', 'timeout', 'timedout', 'latency', 'duration',
-  'response_time', 'responsetime', 'memory', 'restart', 'oom', 'queue', 'connection', 'saturat',
+  'error', 'fail', 'exception', 'panic', 'timeout', 'timedout', 'latency', 'duration',
+  'response_time', 'responsetime', 'memory', 'restart', 'queue', 'connection', 'saturat',
   'throttl', 'backlog', 'evict', 'crash', 'reject', 'dropped', 'unavailable', 'deadlock',
 ];
+// ... and short words that must be whole name tokens ("lag", not "flag"; "oom", not "room")
 const ERROR_LIKE_TOKENS = new Set([
-  'err', 'errs', 'errors', '5xx', '4xx', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'p9999', 'max_latency',
-  'cpu', 'mem', 'rss', 'heap', 'gc', 'swap', 'iowait', 'lag', 'depth', 'pool', 'pools', 'conn', 'conns',
-  'inflight', 'pending', 'waiting', 'killed', 'latency', 'slow', 'utilization', 'usage_pct',
+  'err', 'errs', '5xx', '4xx', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999', 'p9999', 'oom', 'mem', 'rss',
+  'heap', 'gc', 'swap', 'iowait', 'lag', 'depth', 'pool', 'pools', 'conn', 'conns', 'inflight',
+  'pending', 'waiting', 'killed', 'slow', 'utilization', 'faults', '95p', '99p', '999p',
 ]);
+const ERROR_LIKE_TOKEN_PREFIXES = /^(5\d\d|5xx|cpu|oom|pool|conn|fault)/;
 
 /** true for names suggesting errors, 5xx, failures, latency, or saturation of a resource */
 export function isErrorLikeMetric(metric: string): boolean {
   const name = metric.toLowerCase();
   if (ERROR_LIKE_SUBSTRINGS.some((s) => name.includes(s))) return true;
-  const tokens = name.split(/[^a-z0-9]+/).filter((t) => t.length > 0);
-  for (const t of tokens) {
-    if (ERROR_LIKE_TOKENS.has(t)) return true;
-    if (/^5\d\d$/.test(t) || /^5xx/.test(t) || /^p9\d*$/.test(t)) return true;
-    if (/^(cpu|mem|pool|conn)/.test(t)) return true;
-  }
-  return false;
+  return name
+    .split(/[^a-z0-9]+/)
+    .some((t) => t.length > 0 && (ERROR_LIKE_TOKENS.has(t) || ERROR_LIKE_TOKEN_PREFIXES.test(t)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,6 +75,7 @@ export function isErrorLikeMetric(metric: string): boolean {
 
 const MIN_POINTS = 8; // fewer points than this: nothing can be said
 const MIN_BASE = 8; // baseline samples needed before anything can be called abnormal
+const SETTLED_SAMPLES = 20; // below this many baseline samples the threshold is widened
 const MAX_SAMPLES = 40; // baseline window size cap (thinned by time beyond this)
 const MIN_KEEP = 16; // samples kept even when older than the window span (after long regimes)
 const WINDOW_MS = 60 * 60_000; // baseline span: an hour (or 30 intervals for coarse series)
@@ -421,9 +422,11 @@ interface Level {
   thr: number;
 }
 
-function levelOf(base: number, mad: number, absFloor: number): Level {
+function levelOf(base: number, mad: number, absFloor: number, samples: number): Level {
   const scale = Math.max(MAD_TO_SIGMA * mad, REL_SCALE * Math.abs(base), absFloor);
-  return { base, scale, thr: Math.max(K * scale, REL_MIN * Math.abs(base)) };
+  // few samples give a shaky median and MAD: widen the band until the window has filled up
+  const k = K * Math.sqrt(Math.max(1, SETTLED_SAMPLES / samples));
+  return { base, scale, thr: Math.max(k * scale, REL_MIN * Math.abs(base)) };
 }
 
 /** median gap around index i: the local sampling interval (series may mix intervals) */
@@ -444,8 +447,15 @@ function backDate(c: Clean, s: number, dir: number, lvl: Level, lower: number): 
   const jump = dir * (v[s]! - v[s - 1]!);
   if (jump >= 0.5 * dev) return s; // the regime arrived in one step
   const soft = SOFT_K * lvl.scale;
+  // Walk back along the build-up while it stays beyond the soft threshold (a single noisy
+  // point back inside does not stop the walk; two in a row do).
   let j0 = s;
-  while (j0 - 1 >= lower && dir * (v[j0 - 1]! - lvl.base) > soft) j0--;
+  for (let j = s - 1, misses = 0; j >= lower && misses < 2; j--) {
+    if (dir * (v[j]! - lvl.base) > soft) {
+      j0 = j;
+      misses = 0;
+    } else misses++;
+  }
   if (j0 === s) return s;
   // Line fit over the build-up (j0..s), extrapolated back to the baseline.
   const cnt = s - j0 + 1;
@@ -487,6 +497,15 @@ function detect(c: Clean, series: MetricSeries): Spike[] {
   const win = new BaselineWindow();
   const spikes: Spike[] = [];
 
+  /** offer a normal point to the baseline window */
+  const sample = (ts: number, x: number): void => {
+    // The window rolls by count (thinned to one sample per stride); after a long regime or a
+    // hole in the data, samples far older than its span are dropped as well.
+    if (win.size < cap) win.add(ts, x);
+    else if (ts - win.lastAddT >= stride) win.replaceOldest(ts, x);
+    while (win.size > MIN_KEEP && win.oldestT() < ts - 2 * spanMs) win.evictOldest();
+  };
+
   let lower = 0; // onsets are never back-dated before the previous recovery
   let runStart = -1;
   let runDir = 0;
@@ -510,24 +529,24 @@ function detect(c: Clean, series: MetricSeries): Spike[] {
       }
       const dev = x - base;
       if (dev > floorThr || -dev > floorThr) {
-        if (thr < 0) thr = levelOf(base, win.mad(), absFloor).thr;
+        if (thr < 0) thr = levelOf(base, win.mad(), absFloor, win.size).thr;
         if (Math.abs(dev) > thr) dir = dev > 0 ? 1 : -1;
       }
     }
 
     if (dir === 0) {
+      // A run too short to be a regime was noise after all: it belongs to the baseline
+      // (leaving it out would bias the window towards the middle of its own noise).
+      if (runStart >= 0) for (let k = runStart; k < i; k++) sample(t[k]!, v[k]!);
       runStart = -1;
       runDir = 0;
-      // The window rolls by count (thinned to one sample per stride); after a long regime or
-      // a hole in the data, samples far older than its span are dropped as well.
-      if (win.size < cap) win.add(ti, x);
-      else if (ti - win.lastAddT >= stride) win.replaceOldest(ti, x);
-      while (win.size > MIN_KEEP && win.oldestT() < ti - 2 * spanMs) win.evictOldest();
+      sample(ti, x);
       i++;
       continue;
     }
 
     if (runStart < 0 || dir !== runDir) {
+      if (runStart >= 0) for (let k = runStart; k < i; k++) sample(t[k]!, v[k]!);
       runStart = i;
       runDir = dir;
       runMinSpan = MIN_RUN_INTERVALS * localInterval(c, runStart) * 0.9;
@@ -540,7 +559,7 @@ function detect(c: Clean, series: MetricSeries): Spike[] {
     // Confirmed regime starting (at the latest) at runStart.
     const s = runStart;
     const d = runDir;
-    let level = levelOf(win.median(), win.mad(), absFloor);
+    let level = levelOf(win.median(), win.mad(), absFloor, win.size);
     let onset = backDate(c, s, d, level, lower);
     // Ramp points before the threshold crossing may have entered the baseline: re-estimate it
     // from the samples before the onset and back-date again.
@@ -548,7 +567,7 @@ function detect(c: Clean, series: MetricSeries): Spike[] {
       const before = win.valuesBefore(t[onset]!);
       if (before.length < Math.min(MIN_BASE, win.size)) break;
       const base = medianOf(before);
-      const refined = levelOf(base, madOf(before, base), absFloor);
+      const refined = levelOf(base, madOf(before, base), absFloor, before.length);
       if (refined.base === level.base && refined.scale === level.scale) break;
       level = refined;
       const next = backDate(c, s, d, level, lower);

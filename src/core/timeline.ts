@@ -205,7 +205,8 @@ export function buildTimelineEvents(
   const spikes = signals.spikes.slice().sort((a, b) => Number(b.errorLike) - Number(a.errorLike));
   for (const s of spikes) {
     const name = `${s.metric}${s.scope ? ` {${s.scope}}` : ''}`;
-    const relevance: Relevance = s.errorLike && (s.coversDetection || s.relatedToService) ? 'high' : s.coversDetection ? 'medium' : 'low';
+    const relevance: Relevance =
+      s.errorLike && (s.coversDetection || (s.relatedToService && s.onsetMs <= facts.createdMs)) ? 'high' : s.errorLike || s.coversDetection ? 'medium' : 'low';
     const dir = s.direction === 'up' ? 'rises' : 'drops';
     const source = facts.seriesSource.get(`${s.metric}|${s.scope}`) ?? 'datadog';
     push({ ms: s.onsetMs, source, kind: 'metric_spike', summary: `${name} ${dir} from a baseline of ${round(s.baseline)} (peak ${round(s.peak)} at ${formatMs(s.peakMs)})`, relevance, ref: `metric:${s.metric}` });

@@ -5,7 +5,7 @@
 // to be undone by a rollback that ended the incident.
 import { describeConfigChange, type ChangeAnalysis } from './changes.js';
 import type { DeploymentFact, IncidentFacts } from './facts.js';
-import { modeLabel, type FailureMode } from './failureModes.js';
+import { modeChangeNoun, modeLabel, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
 import { nameTokens } from './signals.js';
 import { formatDuration, formatMs } from './time.js';
@@ -72,7 +72,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: I
   const shared: FailureMode[] = change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
   for (const mode of shared.slice(0, 2)) {
     weights.push(0.35);
-    evidence.push(`the change touches ${modeLabel(mode).replace(/^a /, '')} settings or code and the incident shows ${modeLabel(mode)}`);
+    evidence.push(`the change touches ${modeChangeNoun(mode)} and the incident shows ${modeLabel(mode)}`);
   }
   if (change.unboundedGrowth && signals.modes.includes('memory')) {
     weights.push(0.45);
@@ -173,12 +173,14 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       .sort((a, b) => Number(b.reverted) - Number(a.reverted) || b.match - a.match || b.change.risk - a.change.risk);
     let culprit = ranked[0] ?? null;
     if (culprit && culprit.match === 0 && !culprit.reverted) {
-      culprit = ranked.find((c) => c.change.sha === d.sha) ?? culprit;
+      // Nothing matches: name the commit most able to change runtime behaviour, the head on a tie.
+      const maxRisk = Math.max(...commits.map((c) => c.change.risk));
+      culprit = commits.find((c) => c.change.sha === d.sha && c.change.risk === maxRisk) ?? commits.find((c) => c.change.risk === maxRisk) ?? culprit;
     }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
     const match = culprit?.match ?? 0;
     if (d.commits.length === 0) reasons.push('no commit details in the bundle for this deployment');
-    else if (risk < 0.25) reasons.push(`its commits ${culprit?.change.riskReason ?? 'touch nothing that runs'}, which cannot change runtime behaviour`);
+    else if (risk < 0.25) reasons.push(`its commits ${(culprit?.change.riskReason ?? 'touch nothing that runs').replace(/^touches /, 'touch ')}, which cannot change runtime behaviour`);
     else if (culprit) reasons.push(`${culprit.change.sha.slice(0, 7)} ${culprit.change.riskReason}`);
 
     let score = 0.3 * t + 0.15 * affinity.value + 0.2 * risk + 0.35 * match;

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { postmortem } from '../src/core/analyze.js';
+import { buildIncident, DOCS_PATCH, sha, TIMEOUT_PATCH, type DeploySpec, type IncidentSpec } from './helpers/incidentBuilder.js';
+
+const culprit = sha('culprit');
+const head = sha('head-docs');
+const timeoutDeploy = (finishedAt: number, extra: Partial<DeploySpec> = {}): DeploySpec => ({
+  repo: 'acme/gateway-api',
+  id: 501,
+  finishedAt,
+  commits: [
+    { sha: culprit, message: 'Tighten upstream timeout', files: [{ filename: 'config/upstream.yaml', patch: TIMEOUT_PATCH }] },
+    { sha: head, message: 'docs: runbook contact', files: [{ filename: 'docs/runbook.md', patch: DOCS_PATCH }] },
+  ],
+  ...extra,
+});
+const docsDeploy: DeploySpec = {
+  repo: 'acme/gateway-api',
+  id: 400,
+  finishedAt: -3,
+  commits: [{ sha: sha('docs-only'), message: 'docs: typo', files: [{ filename: 'README.md', patch: DOCS_PATCH }] }],
+};
+const otherServiceDeploy: DeploySpec = {
+  repo: 'acme/storefront',
+  id: 402,
+  finishedAt: -1,
+  commits: [{ sha: sha('css'), message: 'style: header', files: [{ filename: 'src/styles/header.css', patch: '@@ -1 +1 @@\n-gap: 4px;\n+gap: 8px;' }] }],
+};
+const base: IncidentSpec = {
+  service: 'gateway-api',
+  errorOnset: 0,
+  pageAt: 3,
+  resolveAt: 40,
+  errorLog: 'UpstreamTimeoutError: request to inventory timed out after 20ms (attempt {n})',
+  deployments: [],
+};
+
+describe('triggering change', () => {
+  it('names the culprit commit inside the deployment, not its head', () => {
+    const report = postmortem(buildIncident({ ...base, deployments: [docsDeploy, otherServiceDeploy, timeoutDeploy(-1.5)] }));
+    expect(report.trigger).not.toBeNull();
+    expect(report.trigger!.deployment_id).toBe(501);
+    expect(report.trigger!.sha).toBe(culprit);
+    expect(report.trigger!.evidence.join('\n')).toMatch(/request_timeout_ms from 2000 to 20/);
+    expect(report.candidates[0]!.ruled).toBe('in');
+    expect(report.candidates.slice(1).every((c) => c.ruled === 'out' && c.reasons.length > 0)).toBe(true);
+  });
+
+  it('abstains when only harmless or unrelated changes precede the onset', () => {
+    const report = postmortem(buildIncident({ ...base, deployments: [docsDeploy, otherServiceDeploy] }));
+    expect(report.trigger).toBeNull();
+    expect(report.trigger_reason).toMatch(/No change explains the incident/);
+    expect(report.root_cause).toMatch(/No deployment or configuration change triggered this incident/);
+    expect(report.candidates).toHaveLength(2);
+  });
+
+  it('never blames a deployment that finished after the onset, however well it matches', () => {
+    const report = postmortem(buildIncident({ ...base, deployments: [docsDeploy, timeoutDeploy(1)] }));
+    expect(report.trigger).toBeNull();
+    const late = report.candidates.find((c) => c.deployment_id === 501)!;
+    expect(late.ruled).toBe('out');
+    expect(late.reasons[0]).toMatch(/after the onset/);
+  });
+
+  it('never blames a deployment whose rollout failed', () => {
+    const report = postmortem(buildIncident({ ...base, deployments: [timeoutDeploy(-1.5, { state: 'failure' })] }));
+    expect(report.trigger).toBeNull();
+    expect(report.candidates[0]!.reasons[0]).toMatch(/never served traffic/);
+  });
+
+  it('does not convict on timing alone: a code change right before the onset that nothing ties to the failure', () => {
+    const unrelated: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 600,
+      finishedAt: -0.5,
+      commits: [{ sha: sha('label'), message: 'Add route label to metrics', files: [{ filename: 'src/telemetry/metrics.ts', patch: "@@ -1 +1 @@\n-labelNames: ['method'],\n+labelNames: ['method', 'route']," }] }],
+    };
+    const report = postmortem(buildIncident({ ...base, deployments: [unrelated] }));
+    expect(report.trigger).toBeNull();
+  });
+
+  it('does not blame a deployment to a non-production environment', () => {
+    const report = postmortem(buildIncident({ ...base, deployments: [timeoutDeploy(-1.5, { environment: 'staging' })] }));
+    expect(report.trigger).toBeNull();
+  });
+
+  it('uses a later revert that ended the impact as evidence', () => {
+    const code: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 700,
+      finishedAt: -2,
+      commits: [{ sha: sha('refactor'), message: 'Refactor request pipeline', files: [{ filename: 'src/pipeline/run.ts', patch: '@@ -1 +1 @@\n-  return next(req);\n+  return runStages(req, stages);' }] }],
+    };
+    const revert: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 701,
+      finishedAt: 29,
+      description: 'rollback',
+      commits: [{ sha: sha('revert'), message: `Revert "Refactor request pipeline"\n\nThis reverts commit ${sha('refactor')}.`, files: [{ filename: 'src/pipeline/run.ts', patch: '@@ -1 +1 @@\n-  return runStages(req, stages);\n+  return next(req);' }] }],
+    };
+    const report = postmortem(buildIncident({ ...base, errorEnd: 30, errorLog: 'Error: stage failed ({n})', deployments: [code, revert] }));
+    expect(report.trigger?.deployment_id).toBe(700);
+    expect(report.trigger?.evidence.join('\n')).toMatch(/reverts/);
+    expect(report.candidates.find((c) => c.deployment_id === 701)!.ruled).toBe('out');
+  });
+});
