@@ -270,6 +270,8 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
     expect(bundle.incident.id).toBe(INCIDENT_ID);
     expect(bundleText).not.toContain(PLANTED_SECRET);
     for (const email of PERSON_EMAILS) expect(bundleText.toLowerCase(), email).not.toContain(email.toLowerCase());
+    // documented as "secrets and people redacted": names and logins go too
+    expectNoPeopleOrSecrets(bundleText, 'bundle.json');
   });
 
   it('lists the four prompts and renders five_whys for the incident', async () => {

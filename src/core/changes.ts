@@ -170,6 +170,9 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
   let riskReason = files.length ? `touches only ${[...new Set(files.map((f) => CLASS_WORDS[f.cls]))].join(', ')}` : 'no file list in the bundle';
   if (top && FILE_RISK[top.cls] >= 0.3) riskReason = `changes ${CLASS_WORDS[top.cls]} (${top.filename})`;
   const runtimeKeys = configChanges.filter((c) => /pool|conn|timeout|limit|max|min|size|replica|flag|enable|rate|retry|ttl|memory|cpu|thread|worker|url|host|endpoint|share|weight|percent/i.test(c.key));
+  const flagFlips = configChanges.filter((c) => /^(true|false|on|off|yes|no|enabled?|disabled?)$/i.test(c.to ?? '') && c.from !== null);
+  if (flagFlips.length) modeSet.add('feature_flag');
+  for (const f of flagFlips) if (!runtimeKeys.includes(f)) runtimeKeys.push(f);
   if (runtimeKeys.length) {
     risk = Math.max(risk, 0.8);
     riskReason = `changes runtime settings (${runtimeKeys.map((c) => c.key.split('.').pop()).join(', ')})`;

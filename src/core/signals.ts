@@ -31,6 +31,8 @@ export interface IncidentSignals {
   tokens: Set<string>;
   /** identifiers also seen in normal operation (info logs) or naming the service itself */
   benignTokens: Set<string>;
+  /** compound identifiers of the incident text (two or more meaningful parts), for partial matches */
+  compounds: Array<{ raw: string; words: string[] }>;
   recoveredMs: number | null;
 }
 
@@ -68,6 +70,16 @@ export function identifiersOf(text: string): string[] {
     if (!STOPWORDS.has(t) && !/^\d/.test(t)) out.push(t);
   }
   return out;
+}
+
+/** "TaxEngineError" -> tax, engine; "new_tax_engine" -> tax, engine (meaningful parts only). */
+export function subwords(identifier: string): string[] {
+  return identifier
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length >= 3 && !STOPWORDS.has(w) && !/^\d+$/.test(w) && !['new', 'old', 'get', 'set', 'use'].includes(w));
 }
 
 function metricModes(metric: string): FailureMode[] {
@@ -163,6 +175,19 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
   for (const s of incidentSignatures.slice(0, 20)) for (const t of identifiersOf(`${s.template} ${s.sample}`)) if (!benignTokens.has(t)) tokens.add(t);
   for (const text of facts.alertTexts) for (const t of identifiersOf(text)) if (!benignTokens.has(t)) tokens.add(t);
 
+  const compounds: Array<{ raw: string; words: string[] }> = [];
+  const seenCompound = new Set<string>();
+  const compoundSources = [...incidentSignatures.slice(0, 20).map((s) => s.sample), ...facts.alertTexts];
+  for (const text of compoundSources) {
+    for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]{5,}/g)) {
+      const raw = m[0];
+      if (seenCompound.has(raw)) continue;
+      seenCompound.add(raw);
+      const words = subwords(raw).filter((w) => !benignTokens.has(w));
+      if (words.length >= 2) compounds.push({ raw, words });
+    }
+  }
+
   const impactRecoveries = covering.filter((s) => s.impact && s.recoveredAtMs !== null).map((s) => s.recoveredAtMs!);
   const recoveredMs = primarySpike?.recoveredAtMs ?? (impactRecoveries.length ? Math.max(...impactRecoveries) : null);
 
@@ -177,6 +202,7 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
     modes: [...modeSet],
     tokens,
     benignTokens,
+    compounds,
     recoveredMs,
   };
 }

@@ -7,7 +7,10 @@ import { describeConfigChange, type ChangeAnalysis } from './changes.js';
 import type { DeploymentFact, IncidentFacts } from './facts.js';
 import { modeChangeNoun, modeLabel, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
-import { nameTokens } from './signals.js';
+import { nameTokens, subwords } from './signals.js';
+
+const FLAG_VALUE = /^(true|false|on|off|yes|no|enabled?|disabled?)$/i;
+const isFlagValue = (v: string | null) => v !== null && FLAG_VALUE.test(v);
 import { formatDuration, formatMs } from './time.js';
 
 export const TRIGGER_THRESHOLD = 0.55;
@@ -16,6 +19,9 @@ const TIME_SCALE_MS = 30 * 60_000;
 export interface CommitAssessment {
   change: ChangeAnalysis;
   match: number;
+  /** independent, specific pieces of evidence (identifiers, values, growth pattern, flag flip) */
+  specific: number;
+  modeMatched: boolean;
   evidence: string[];
   reverted: boolean;
 }
@@ -69,12 +75,14 @@ const STRONG_TOKEN = /[A-Z].*[a-z].*[A-Z]|_|[a-z][A-Z]/;
 function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: IncidentFacts): CommitAssessment {
   const weights: number[] = [];
   const evidence: string[] = [];
+  let specific = 0;
   const shared: FailureMode[] = change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
   for (const mode of shared.slice(0, 2)) {
     weights.push(0.35);
     evidence.push(`the change touches ${modeChangeNoun(mode)} and the incident shows ${modeLabel(mode)}`);
   }
   if (change.unboundedGrowth && signals.modes.includes('memory')) {
+    specific++;
     weights.push(0.45);
     evidence.push(`${change.files.find((f) => f.cls === 'source' || f.cls === 'config')?.filename ?? 'the change'} adds an in-memory structure that only grows (no size bound or eviction in the diff) and the incident shows memory exhaustion`);
   }
@@ -89,12 +97,35 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: I
   const weak = matched.filter((t) => !strong.includes(t));
   for (const _ of strong.slice(0, 3)) weights.push(0.3);
   for (const _ of weak.slice(0, 2)) weights.push(0.12);
+  specific += Math.min(strong.length, 3);
   if (matched.length) evidence.push(`error logs and alerts name ${matched.slice(0, 4).map((t) => `\`${t}\``).join(', ')}, which the diff changes`);
+  // Partial matches: `new_tax_engine` in a diff and `TaxEngineError` in the errors name one thing.
+  const exact = new Set(matched.map((m) => m.toLowerCase()));
+  const partial: string[] = [];
+  for (const id of change.identifiers) {
+    if (exact.has(id.toLowerCase()) || partial.length >= 2) continue;
+    const words = subwords(id).filter((w) => !signals.benignTokens.has(w));
+    if (words.length < 2) continue;
+    const hit = signals.compounds.find((c) => c.raw.toLowerCase() !== id.toLowerCase() && words.filter((w) => c.words.includes(w)).length >= 2);
+    if (hit) {
+      partial.push(id);
+      weights.push(0.25);
+      specific++;
+      evidence.push(`the diff's \`${id}\` and the errors' \`${hit.raw}\` name the same component (${words.filter((w) => hit.words.includes(w)).join(', ')})`);
+    }
+  }
+  const flips = change.configChanges.filter((c) => isFlagValue(c.from) && isFlagValue(c.to));
+  if (flips.length) {
+    specific++;
+    weights.push(0.15);
+    evidence.push(`it flips ${flips.map((c) => `${c.key.split('.').pop()} (${c.from} → ${c.to})`).slice(0, 2).join(', ')}, switching code paths at deploy time`);
+  }
   for (const c of change.configChanges) {
     if (c.to === null || !/^\d+(\.\d+)?$/.test(c.to)) continue;
     const valueRe = new RegExp(`(^|[^\\d.])${c.to.replace('.', '\\.')}(?![\\d.])`);
     const sig = signals.incidentSignatures.find((s) => s.level === 'error' && valueRe.test(s.sample));
     if (sig) {
+      specific++;
       weights.push(0.2);
       evidence.push(`${describeConfigChange(c)}; errors show the new limit: "${sig.sample.slice(0, 120)}"`);
       break;
@@ -105,7 +136,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: I
   }
   void facts;
   const match = 1 - weights.reduce((p, w) => p * (1 - w), 1);
-  return { change, match, evidence, reverted: false };
+  return { change, match, evidence, reverted: false, specific, modeMatched: shared.length > 0 };
 }
 
 function undoingDeployment(d: DeploymentFact, all: DeploymentFact[], signals: IncidentSignals): { by: DeploymentFact; revertedShas: Set<string> } | null {
@@ -221,7 +252,11 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
 
   candidates.sort((a, b) => b.score - a.score || (b.deployment.finishedMs ?? 0) - (a.deployment.finishedMs ?? 0));
   const best = candidates[0];
-  const supported = best && best.score >= TRIGGER_THRESHOLD && ((best.culprit?.match ?? 0) >= 0.3 || best.undoneBy !== null);
+  // Conviction needs a revert that ended the impact, or independent evidence in the diff: two
+  // specific matches, or one specific match in the failure mode the incident shows.
+  const corroborated = (c: CandidateAssessment) =>
+    c.undoneBy !== null || (c.culprit !== null && (c.culprit.specific >= 2 || (c.culprit.specific >= 1 && c.culprit.modeMatched)));
+  const supported = best && best.score >= TRIGGER_THRESHOLD && corroborated(best);
   let reason: string;
   if (!best) {
     reason = 'No deployment is recorded in the bundle, so no change can be named as the trigger.';
