@@ -196,6 +196,12 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
   };
 }
 
+/** Verb-first form for prose: "lowers max_connections from 100 to 10 in config/db.yaml". */
+export function configChangePhrase(c: ConfigChange): string {
+  const d = describeConfigChange(c);
+  return d.startsWith(c.file + ' ') ? `${d.slice(c.file.length + 1)} in ${c.file}` : d;
+}
+
 export function describeConfigChange(c: ConfigChange): string {
   const key = c.key.split('.').pop() ?? c.key;
   if (c.from !== null && c.to !== null) {

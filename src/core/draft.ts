@@ -1,7 +1,7 @@
 // The deterministic draft: root cause, five whys and action items written from the evidence the
 // analysis found. Every sentence is built from facts of this incident (times, SHAs, files, config
 // keys, metric names, log signatures); nothing is a fixed template filled with nothing.
-import { describeConfigChange, type ChangeAnalysis } from './changes.js';
+import { configChangePhrase, describeConfigChange, type ChangeAnalysis } from './changes.js';
 import type { DeploymentFact, IncidentFacts } from './facts.js';
 import { modeLabel, modeSymptomPattern, type FailureMode } from './failureModes.js';
 import type { ActionItem, ActionType, FiveWhy, Priority } from './report.js';
@@ -67,7 +67,7 @@ function dependencyName(facts: IncidentFacts, signals: IncidentSignals): string 
 
 function changeDescription(change: ChangeAnalysis): string {
   const parts: string[] = [];
-  if (change.configChanges.length) parts.push(change.configChanges.slice(0, 2).map(describeConfigChange).join(' and '));
+  if (change.configChanges.length) parts.push(change.configChanges.slice(0, 2).map(configChangePhrase).join(' and '));
   const runtimeFiles = change.files.filter((f) => !['docs', 'test', 'ci'].includes(f.cls));
   const added = runtimeFiles.filter((f) => f.status === 'added').map((f) => f.filename);
   const modified = runtimeFiles.filter((f) => f.status !== 'added' && !change.configChanges.some((c) => c.file === f.filename)).map((f) => f.filename);
@@ -197,6 +197,17 @@ function buildActions(
           `Unit tests used only known values; a production-data replay would have found the records that now fail.`, labelSet(facts, ['testing', ...modeLabels]), 7));
         break;
       }
+      case 'feature_flag': {
+        const flip = change.configChanges.find((c) => /^(true|false|on|off|yes|no|enabled?|disabled?)$/i.test(c.to ?? ''));
+        const flag = flip ? flip.key.split('.').pop()! : 'the flag';
+        out.push(action(`Fix the code path that ${flag} enables before turning it on again`, 'P1', 'prevent',
+          `Enabling ${flag} (commit ${short}) sent production traffic down a path that fails: ${sample}.`, labelSet(facts, modeLabels), 10));
+        out.push(action(`Enable ${flag} and similar flags as a percentage rollout with an automatic kill switch on error rate`, 'P1', 'mitigate',
+          `The flag went from ${flip?.from ?? 'off'} to ${flip?.to ?? 'on'} for all traffic at once; a 1% step would have shown the errors on a sliver of requests.`, labelSet(facts, ['deploy-safety', ...modeLabels]), 8));
+        out.push(action(`Run ${service}'s tests with ${flag} enabled in CI before the production flip`, 'P2', 'prevent',
+          `Nothing exercised the flagged path with production-like data before it was enabled.`, labelSet(facts, ['testing']), 6));
+        break;
+      }
       default: {
         const what = change.configChanges.length ? describeConfigChange(change.configChanges[0]!) : `${change.riskReason}`;
         out.push(action(`Add a regression test for the behaviour changed by ${short}${file ? ` (${file})` : ''}`, 'P1', 'prevent',
@@ -231,7 +242,11 @@ function buildActions(
         `The page came ${formatDuration(lag)} after the dependency's errors began; a dependency-scoped alert names the cause at once.`, labelSet(facts, ['alerting']), 6));
       out.push(action(`Write a runbook for switching away from ${depName}`, 'P3', 'process',
         `Responders had to decide the failover during the incident; a runbook makes it a checklist.`, labelSet(facts, ['runbook']), 3));
-    } else if (mode === 'capacity') {
+    } else if (mode === 'tls') {
+      out.push(action(`Automate renewal of the certificates ${service} depends on`, 'P1', 'prevent', `The handshake failures (${sample}) began when a certificate expired; renewal must not depend on someone remembering.`, labelSet(facts, modeLabels), 10));
+      out.push(action(`Alert 30 and 7 days before any certificate used by ${service} expires`, 'P1', 'detect', `Nothing warned before the expiry; the first signal was the page ${formatDuration(lag)} after the failures began.`, labelSet(facts, ['alerting', ...modeLabels]), 8));
+      out.push(action(`Keep an inventory of certificates, owners and expiry dates, including internal mTLS`, 'P2', 'process', `Internal certificates are the ones that expire unnoticed.`, labelSet(facts, ['runbook']), 5));
+    } else if (trafficSurge(signals) || mode === 'capacity') {
       out.push(action(`Autoscale ${service} on saturation before it sheds load`, 'P1', 'mitigate', `Saturation preceded the errors (${sample}).`, labelSet(facts, modeLabels), 9));
       out.push(action(`Load-test ${service} at the peak seen in this incident`, 'P2', 'prevent', `The incident's peak exceeded the tested capacity.`, labelSet(facts, ['testing']), 6));
     } else if (mode) {
@@ -264,6 +279,45 @@ function buildActions(
     .slice(0, 5)
     .sort((a, b) => rank[a.priority] - rank[b.priority] || b.weight - a.weight)
     .map(({ weight: _w, ...item }) => item);
+}
+
+/** A throughput series that rose sharply while the incident was under way. */
+function trafficSurge(signals: IncidentSignals): ClassifiedSpike | null {
+  return (
+    signals.spikes.find(
+      (s) => s.coversDetection && s.direction === 'up' && !s.errorLike && /hits|requests|rps|qps|throughput|traffic|sessions|connections_opened/i.test(s.metric) && s.peak >= 2 * Math.max(s.baseline, 1e-9),
+    ) ?? null
+  );
+}
+
+/** The cause in words when no change triggered the incident, by failure mode. */
+function unchangedCause(mode: FailureMode | null, facts: IncidentFacts, signals: IncidentSignals, sigText: string): string {
+  const service = facts.service ?? 'the service';
+  const since = formatMs(signals.impactOnsetMs);
+  const errors = sigText ? ` (${sigText})` : '';
+  const surge = trafficSurge(signals);
+  const expired = signals.incidentSignatures.some((s) => /expired|not yet valid|notafter/i.test(s.sample));
+  if (mode === 'tls') {
+    return expired
+      ? `An expired TLS certificate broke ${service}'s connections from ${since}${errors}. Nothing renewed or alerted on the certificate before its expiry date, so the failure started at the moment it expired, with no change behind it.`
+      : `TLS handshakes began failing from ${since}${errors}; certificates or trust stores changed outside the recorded deployments.`;
+  }
+  if (surge) {
+    return `A traffic surge overloaded ${service}: ${spikeName(surge)} rose from ${fmtValue(surge.baseline)} to ${fmtValue(surge.peak)} from ${formatMs(surge.onsetMs)}, and errors followed from ${since}${errors}. Capacity did not scale with the load.`;
+  }
+  if (mode === 'memory') {
+    return `${service} ran out of memory from ${since}${errors} with no recent change behind it: a leak shipped earlier or a change in workload, which the memory trend and heap profiles should confirm.`;
+  }
+  if (mode === 'capacity') {
+    return `${service} ran out of capacity from ${since}${errors} without a recorded change: load, noisy neighbours or lost instances left it short.`;
+  }
+  if (mode === 'database') {
+    return `The database behind ${service} began failing from ${since}${errors} without a recorded change (locks, load or an operation run by hand).`;
+  }
+  if (mode === 'auth') {
+    return `Calls began to be refused from ${since}${errors}: credentials or permissions expired or were changed outside the recorded deployments.`;
+  }
+  return `From ${since} ${service} showed ${mode ? modeLabel(mode) : 'errors'}${errors}; the cause lies outside the recorded changes (traffic, infrastructure, a dependency or a manual operation) and needs confirming by the owning team.`;
 }
 
 export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignals, trig: TriggerAssessment): Draft {
@@ -303,7 +357,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const staged = stagingRecorded(d, facts);
     rootCause =
       `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech} ` +
-      `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was user-facing ${mode ? modeLabel(mode) : 'errors'}.`;
+      `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was the user-facing errors.`;
     const modeSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && (s.relatedToService || s.errorLike)).slice(0, 2);
     whys.push({
       why: `Why did requests fail that way?`,
@@ -347,7 +401,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     } else {
       rootCause =
         `No deployment or configuration change triggered this incident: ${trig.reason.replace(/^No change explains the incident: /, '')} ` +
-        `From ${formatMs(signals.impactOnsetMs)} ${service} showed ${mode ? modeLabel(mode) : 'errors'}${sigText ? ` (${sigText})` : ''}; the cause lies outside the recorded changes (traffic, infrastructure, a dependency or a manual operation) and needs confirming by the owning team.`;
+        unchangedCause(mode, facts, signals, sigText);
     }
     const depSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && s.errorLike).slice(0, 2);
     whys.push({
