@@ -744,9 +744,10 @@ function runChild(nodeArgs, { stdout = 'pipe', rssViaHook = false } = {}) {
 }
 
 function childFailed(what, r) {
-  const timeNoise = /^\s*(Command being timed|User time|System time|Percent of CPU|Elapsed|Average|Maximum resident|Major|Minor|Voluntary|Involuntary|Swaps|File system|Socket messages|Signals delivered|Page size|Exit status|Command exited)/;
-  const tail = r.stderr.split('\n').filter((l) => !timeNoise.test(l)).join('\n').trim().slice(-4000);
-  process.stderr.write(`bench: ${what} failed (${r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit ${r.status}`})\n${tail}\n`);
+  // Drop /usr/bin/time's own report (it follows the child's stderr) and the exit hook's line.
+  const cut = r.stderr.search(/^\s*Command (exited with non-zero status|being timed)/m);
+  const own = (cut >= 0 ? r.stderr.slice(0, cut) : r.stderr).replace(/^MAXRSS \d+$/m, '');
+  process.stderr.write(`bench: ${what} failed (${r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit ${r.status}`})\n${own.trim().slice(-4000)}\n`);
   process.exit(1);
 }
 

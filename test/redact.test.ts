@@ -283,6 +283,7 @@ describe('contact details', () => {
       'p99 5004ms at 2024-05-20T14:03:22.123+05:30, ts 1716213751.123456, 10/10 pods',
       'request 550e8400-e29b-41d4-a716-446655440000 from 10.0.12.7:5432 to 192.168.100.200',
       'order 4155550100 retried 3 times; max_connections: 10; build 20240520.1432',
+      'queue depth +12 2024-05-20 vs +3 yesterday, version 1.22.333.4444',
     ];
     const r = new Redactor();
     for (const t of texts) expect(r.redact(t)).toBe(t);
@@ -339,9 +340,14 @@ describe('people', () => {
     expect(r.counts()).toEqual({ person: 2 });
   });
 
-  it('prefers the longest alias', () => {
+  it('prefers the longest alias, whatever the order given', () => {
     const r = new Redactor(people);
     expect(r.redact('Jane Doe paged Jane')).toBe('the on-call responder paged someone called Jane');
+    const reversed = new Redactor([
+      { alias: 'Jane', replacement: 'someone called Jane' },
+      { alias: 'Jane Doe', replacement: 'the on-call responder' },
+    ]);
+    expect(reversed.redact('Jane Doe paged Jane')).toBe('the on-call responder paged someone called Jane');
   });
 
   it('handles Slack mentions with a label, and unknown mentions', () => {
@@ -361,10 +367,11 @@ describe('people', () => {
   });
 
   it('escapes regex characters in aliases and handles hyphenated names', () => {
-    const r = new Redactor(people);
-    expect(r.redact('sosei-eng pinged Mei-Ling Chen and j.smith, not jxsmith')).toBe(
-      'the platform team pinged the comms lead and a reviewer, not jxsmith',
+    const r = new Redactor([...people, { alias: 'Bob (SRE)', replacement: 'an SRE' }, { alias: 'c++dev', replacement: 'a developer' }]);
+    expect(r.redact('sosei-eng pinged Mei-Ling Chen and j.smith, not jxsmith, j smith or j-smith')).toBe(
+      'the platform team pinged the comms lead and a reviewer, not jxsmith, j smith or j-smith',
     );
+    expect(r.redact('Bob (SRE) and c++dev, not Bob SRE or cdev')).toBe('an SRE and a developer, not Bob SRE or cdev');
   });
 
   it('ignores aliases shorter than three characters', () => {
@@ -499,6 +506,21 @@ describe('performance', () => {
     for (let i = 0; i < 200_000; i++) r.redact(lines[i % lines.length]!);
     expect(performance.now() - start).toBeLessThan(2000);
     expect(r.total()).toBe(0);
+  });
+
+  it('stays fast with hundreds of aliases when lines do mention people', () => {
+    const people: PersonAlias[] = [];
+    for (let i = 0; i < 200; i++) {
+      people.push({ alias: `Person${i} Surname${i}`, replacement: 'a responder' });
+      people.push({ alias: `login${i}`, replacement: 'a responder' });
+      people.push({ alias: `login${i}@acme.io`, replacement: 'a responder' });
+    }
+    const r = new Redactor(people);
+    const lines = ['login17 acked the page at 14:03', 'Person42 Surname42: rolling back now', 'cc login199@acme.io'];
+    const start = performance.now();
+    for (let i = 0; i < 30_000; i++) expect(r.redact(lines[i % 3]!)).not.toMatch(/login|Person/);
+    expect(performance.now() - start).toBeLessThan(3000);
+    expect(r.counts()).toEqual({ person: 30_000 });
   });
 
   it('stays linear on pathological input', () => {

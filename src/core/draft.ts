@@ -177,6 +177,22 @@ function buildActions(
           `The page came ${formatDuration(lag)} after the onset and fired on the error rate; pool utilisation at 100% with waiting requests is the earlier, more specific signal.`, labelSet(facts, ['alerting', ...modeLabels]), 8));
         break;
       }
+      case 'timeout':
+      case 'rate_limit':
+      case 'capacity': {
+        const c = change.configChanges[0];
+        if (c) {
+          const key = c.key.split('.').pop()!;
+          out.push(action(`Check changes to ${key} against production measurements before deploy`, 'P1', 'prevent',
+            `Commit ${short} ${configChangePhrase(c)}; under real traffic that limit failed requests (${sample}). A pre-deploy check against measured latency and load percentiles would have flagged it.`, labelSet(facts, modeLabels), 10));
+        } else {
+          out.push(action(`Add a test that exercises ${file ?? 'the changed code'} under production-like latency and load`, 'P1', 'prevent',
+            `Commit ${short} ${change.riskReason}; errors followed (${sample}).`, labelSet(facts, ['testing', ...modeLabels]), 9));
+        }
+        out.push(action(`Alert on ${modeLabel(mode)} for ${service} separately from the overall error rate`, 'P2', 'detect',
+          `The page came ${formatDuration(lag)} after the onset; a ${modeLabel(mode)} alert names the cause at once.`, labelSet(facts, ['alerting', ...modeLabels]), 6));
+        break;
+      }
       case 'memory': {
         const thing = file ? file.split('/').pop()!.replace(/\.[^.]+$/, '') : 'the new in-memory structure';
         out.push(action(`Bound ${thing} with a size limit and eviction (LRU or TTL)`, 'P1', 'prevent',
@@ -209,7 +225,7 @@ function buildActions(
         break;
       }
       default: {
-        const what = change.configChanges.length ? describeConfigChange(change.configChanges[0]!) : `${change.riskReason}`;
+        const what = change.configChanges.length ? configChangePhrase(change.configChanges[0]!) : `${change.riskReason}`;
         out.push(action(`Add a regression test for the behaviour changed by ${short}${file ? ` (${file})` : ''}`, 'P1', 'prevent',
           `Commit ${short} ${what}; errors started ${formatDuration(Math.max(0, signals.anomalyOnsetMs - (trig.deployment.finishedMs ?? signals.anomalyOnsetMs)))} after it went live (${sample}).`, labelSet(facts, modeLabels), 9));
         if (mode && mode !== 'crash') {
@@ -358,7 +374,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     rootCause =
       `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech} ` +
       `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was the user-facing errors.`;
-    const modeSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && (s.relatedToService || s.errorLike)).slice(0, 2);
+    const modeSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && s.relatedToService && s.errorLike).slice(0, 2);
     whys.push({
       why: `Why did requests fail that way?`,
       because: mech,
@@ -367,7 +383,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     whys.push({
       why: `Why did that start at ${formatMs(signals.anomalyOnsetMs)}?`,
       because: `Deployment ${d.id} of ${d.repo} finished at ${formatMs(d.finishedMs!)} and shipped commit ${change.sha.slice(0, 7)}, which ${desc}.`,
-      evidence: t.evidence.slice(0, 4),
+      evidence: [...t.evidence.slice(0, 2), ...t.evidence.filter((e) => /\b(reverts|rolls back)\b/.test(e))],
     });
     const testFiles = change.files.filter((f) => f.cls === 'test').length;
     const rollout = d.finishedMs! - d.createdMs;

@@ -152,18 +152,31 @@ export function collectFacts(bundle: Bundle): IncidentFacts {
   // Redact before clustering: masking variable parts first would break a secret into pieces
   // that no longer look like a secret (e.g. "xoxb-<*>-<*>-tail").
   const logRedactor = new Redactor(people.aliases());
-  const clusterer = new LogClusterer();
+  // One clusterer per (service, problem-or-not): a 503 error line and a 200 info line of the same
+  // shape must never merge into one signature.
+  const clusterers = new Map<string, LogClusterer>();
+  const clustererFor = (service: string | undefined, status: string | undefined) => {
+    const level = levelOf(status);
+    const key = `${level === 'error' || level === 'warn' ? 'problem' : 'normal'}|${clusterers.size < 64 ? service ?? '' : '*'}`;
+    let c = clusterers.get(key);
+    if (!c) {
+      c = new LogClusterer();
+      clusterers.set(key, c);
+    }
+    return c;
+  };
   let logLineCount = 0;
   for (const line of bundle.sources?.logs ?? []) {
     const ms = parseAnyTimeMs(line.timestamp);
     if (ms === null) continue;
     logLineCount++;
-    clusterer.add(logRedactor.redact(line.message), ms, {
-      service: line.service ?? undefined,
-      status: line.status ?? (line as Record<string, unknown>).level as string | undefined,
-      host: line.host ?? undefined,
-    });
+    const status = line.status ?? ((line as Record<string, unknown>).level as string | undefined);
+    const service = line.service ?? undefined;
+    clustererFor(service, status).add(logRedactor.redact(line.message), ms, { service, status, host: line.host ?? undefined });
   }
+  const logSignatures = [...clusterers.values()]
+    .flatMap((c) => c.signatures())
+    .sort((a, b) => a.firstMs - b.firstMs || b.count - a.count);
   const alertTexts: string[] = [];
   let alertMs: number | null = null;
   const noteAlert = (ms: number | null) => {
@@ -214,7 +227,7 @@ export function collectFacts(bundle: Bundle): IncidentFacts {
     deployments,
     repos: (src.github?.repos ?? []).map((r) => r.full_name),
     repoServices: repoServiceTags(bundle),
-    logSignatures: clusterer.signatures(),
+    logSignatures,
     logLineCount,
     logRedactions: { ...logRedactor.counts() } as Record<string, number>,
     people,

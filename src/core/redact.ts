@@ -213,13 +213,23 @@ const CONTACT_HINT = /@|\+\d|[ .)-]\d{3}[ .-]\d{4}/;
 const DATE_LIKE_RE = /\d{4}[-/.]\d{2}[-/.]\d{2}/;
 const MENTION_PARTS_RE = /^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$/i;
 
+const CONTACT_RE = new RegExp(`(?<email>${EMAIL})|(?<mention>${MENTION})|(?<phone>${PHONE_INTL}|${PHONE_NANP})`, 'g');
+
 const WORD_CHAR_RE = /[\p{L}\p{M}\p{N}_]/u;
+const WORD_RUN_RE = /[\p{L}\p{M}\p{N}_]+/u;
+const WORD_RUNS_RE = /[\p{L}\p{M}\p{N}_]+/gu;
+const ASCII_WORD_RE = /^[A-Za-z0-9_]$/;
 const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}_])`;
 const NOT_BEFORE_WORD = String.raw`(?![\p{L}\p{M}\p{N}_])`;
 const APOSTROPHES = String.raw`['\u2019\u02BC]`;
 
 function normalizeAlias(s: string): string {
   return s.trim().replace(/[\u2019\u02BC]/g, "'").replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Case folding for index keys, close to what a /iu regex considers equal (ς/σ, ſ/s, K/k, ẞ/ß). */
+function fold(s: string): string {
+  return s.toUpperCase().toLowerCase().replace(/ß/g, 'ss');
 }
 
 /** Regex source for one alias: escaped, any apostrophe form, flexible spaces, Unicode word bounds. */
@@ -234,13 +244,21 @@ function aliasPattern(alias: string): string {
   const chars = [...alias];
   const startsWord = WORD_CHAR_RE.test(chars[0] ?? '');
   const endsWord = WORD_CHAR_RE.test(chars[chars.length - 1] ?? '');
-  // A leading "@" (chat handle) goes with the name.
-  return (startsWord ? NOT_AFTER_WORD + '@?' : '') + body + (endsWord ? NOT_BEFORE_WORD : '');
+  return (startsWord ? NOT_AFTER_WORD : '') + body + (endsWord ? NOT_BEFORE_WORD : '');
 }
 
-const WORD_RUN_RE = /[\p{L}\p{M}\p{N}_]+/u;
-const ASCII_WORD_RE = /^[A-Za-z0-9_]$/;
+interface AliasMatcher {
+  /** Sticky, case-insensitive, Unicode: tried only where the alias can start. */
+  re: RegExp;
+  /** UTF-16 length of the non-word characters before the alias's first word (e.g. "<@"). */
+  prefixLength: number;
+  replacement: string;
+}
 
+/**
+ * Pre-test for the aliases: the first run of word characters of each alias, case-insensitive,
+ * with ASCII word boundaries (implied by the real Unicode ones, so it never misses a match).
+ */
 function aliasGate(aliases: readonly PersonAlias[]): RegExp | null {
   if (aliases.length === 0) return null;
   const bounded = new Map<string, string>();
@@ -249,8 +267,7 @@ function aliasGate(aliases: readonly PersonAlias[]): RegExp | null {
     const run = WORD_RUN_RE.exec(alias)?.[0];
     if (run === undefined) return /[^]/; // no word characters at all: always run the full pass
     const chars = [...run];
-    // \b is ASCII-only: use it only where the run has ASCII word characters at both ends, where
-    // the real (Unicode) boundary implies it.
+    // \b is ASCII-only: use it only where the run has ASCII word characters at both ends.
     const ascii = ASCII_WORD_RE.test(chars[0] ?? '') && ASCII_WORD_RE.test(chars[chars.length - 1] ?? '');
     (ascii ? bounded : loose).set(run.toLowerCase(), run);
   }
@@ -258,9 +275,16 @@ function aliasGate(aliases: readonly PersonAlias[]): RegExp | null {
   if (bounded.size > 0) alternatives.push(String.raw`\b(?:${[...bounded.values()].join('|')})\b`);
   alternatives.push(...loose.values());
   // Not 'u' (much slower here). The few letters that fold differently under 'u' (long s, Kelvin
-  // sign, capital sharp s) are let through to the full pass.
-  alternatives.push('[\u017F\u212A\u1E9E]');
+  // sign, capital sharp s, final sigma and other Greek variants) are let through to the full pass.
+  alternatives.push('[\u017F\u212A\u1E9E\u03C2\u03D0\u03D1\u03D5\u03D6\u03F0\u03F1\u03F5\u1E9B\u1FBE]');
   return new RegExp(alternatives.join('|'), 'i');
+}
+
+interface Span {
+  start: number;
+  end: number;
+  replacement: string;
+  kind: RedactionKind;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,17 +293,13 @@ let makeSecretsOnly: () => Redactor;
 
 export class Redactor {
   readonly #counts = new Map<RedactionKind, number>();
-  /** Lower-cased alias → replacement (for e-mails and Slack mentions). */
+  /** Normalised alias → replacement (for e-mails and Slack mentions). */
   readonly #aliasMap = new Map<string, string>();
-  /** Replacement for each alias group `a<i>` of #contactRe. */
-  readonly #aliasReplacements: string[] = [];
-  /**
-   * Pre-test for the aliases: the first run of word characters of each alias, case-insensitive,
-   * with ASCII word boundaries (weaker than the real Unicode ones, so it never misses a match).
-   * Null without aliases.
-   */
+  /** Folded first word of an alias → its matchers, longest alias first. */
+  readonly #aliasIndex = new Map<string, AliasMatcher[]>();
+  /** Aliases without any word character, scanned for everywhere. */
+  readonly #wordlessAliases: Array<{ re: RegExp; replacement: string }> = [];
   readonly #aliasGate: RegExp | null;
-  readonly #contactRe: RegExp;
   #people = true;
 
   static {
@@ -304,15 +324,19 @@ export class Redactor {
     }
     // Longest first, so "Jane Doe" wins over "Jane" at the same position.
     aliases.sort((a, b) => [...b.alias].length - [...a.alias].length);
+    for (const { alias, replacement } of aliases) {
+      const run = WORD_RUNS_RE.exec(alias);
+      WORD_RUNS_RE.lastIndex = 0;
+      if (!run) {
+        this.#wordlessAliases.push({ re: new RegExp(aliasPattern(alias), 'giu'), replacement });
+        continue;
+      }
+      const key = fold(run[0]);
+      const list = this.#aliasIndex.get(key) ?? [];
+      list.push({ re: new RegExp(aliasPattern(alias), 'iuy'), prefixLength: run.index, replacement });
+      this.#aliasIndex.set(key, list);
+    }
     this.#aliasGate = aliasGate(aliases);
-
-    const alternatives = [`(?<email>${EMAIL})`, `(?<mention>${MENTION})`];
-    aliases.forEach((a, i) => {
-      alternatives.push(`(?<a${i}>${aliasPattern(a.alias)})`);
-      this.#aliasReplacements.push(a.replacement);
-    });
-    alternatives.push(`(?<phone>${PHONE_INTL}|${PHONE_NANP})`);
-    this.#contactRe = new RegExp(alternatives.join('|'), 'giu');
   }
 
   /** Redacts secrets, contact details and people in one string, counting every replacement. */
@@ -322,7 +346,7 @@ export class Redactor {
     const maybePerson = this.#aliasGate !== null && this.#aliasGate.test(text);
     if (!maybeSecret && !maybePerson) return text;
     let out = maybeSecret ? this.#redactSecrets(text) : text;
-    if (maybePerson || CONTACT_HINT.test(out)) out = this.#redactContacts(out);
+    if (maybePerson || CONTACT_HINT.test(out)) out = this.#redactPeople(out, maybePerson);
     return out;
   }
 
@@ -398,48 +422,91 @@ export class Redactor {
     return text;
   }
 
-  #redactContacts(text: string): string {
-    return text.replace(this.#contactRe, (...args: unknown[]) => {
-      const match = args[0] as string;
-      const offset = args[args.length - 3] as number;
-      const whole = args[args.length - 2] as string;
-      const groups = args[args.length - 1] as Record<string, string | undefined>;
+  /**
+   * E-mails, Slack mentions, phone numbers and aliases, in one pass over the text: the matches are
+   * collected as spans (contact details first, then aliases that do not overlap them) and the text
+   * is rebuilt once, so a replacement is never scanned again.
+   */
+  #redactPeople(text: string, withAliases: boolean): string {
+    const spans: Span[] = [];
+    for (const m of text.matchAll(CONTACT_RE)) {
+      const span = this.#contactSpan(m, text);
+      if (span) spans.push(span);
+    }
+    if (withAliases) this.#aliasSpans(text, spans);
+    if (spans.length === 0) return text;
+    spans.sort((a, b) => a.start - b.start);
+    let out = '';
+    let at = 0;
+    for (const span of spans) {
+      out += text.slice(at, span.start) + span.replacement;
+      at = span.end;
+      this.#count(span.kind);
+    }
+    return out + text.slice(at);
+  }
 
-      if (groups.email !== undefined) {
-        const local = match.slice(0, match.indexOf('@'));
-        // git@github.com:org/repo and ssh://git@host are addresses of machines, not people.
-        if (local.toLowerCase() === 'git' || whole.slice(Math.max(0, offset - 3), offset) === '://') return match;
-        const person = this.#people ? this.#aliasMap.get(match.toLowerCase()) : undefined;
-        if (person !== undefined) {
-          this.#count('person');
-          return person;
-        }
-        this.#count('email');
-        return REDACTED;
+  #contactSpan(m: RegExpMatchArray, text: string): Span | null {
+    const match = m[0];
+    const start = m.index ?? 0;
+    const end = start + match.length;
+    const groups = m.groups ?? {};
+    if (groups.email !== undefined) {
+      const local = match.slice(0, match.indexOf('@'));
+      // git@github.com:org/repo and ssh://git@host are addresses of machines, not people.
+      if (local.toLowerCase() === 'git' || text.slice(Math.max(0, start - 3), start) === '://') return null;
+      const person = this.#people ? this.#aliasMap.get(match.toLowerCase()) : undefined;
+      if (person !== undefined) return { start, end, replacement: person, kind: 'person' };
+      return { start, end, replacement: REDACTED, kind: 'email' };
+    }
+    if (groups.mention !== undefined) {
+      if (!this.#people) return null;
+      const [, id = '', label] = MENTION_PARTS_RE.exec(match) ?? [];
+      const replacement =
+        this.#aliasMap.get(`<@${id.toLowerCase()}>`) ??
+        (label ? this.#aliasMap.get(normalizeAlias(label.replace(/^@/, ''))) : undefined) ??
+        UNKNOWN_MENTION;
+      return { start, end, replacement, kind: 'person' };
+    }
+    if (DATE_LIKE_RE.test(match)) return null;
+    return { start, end, replacement: REDACTED, kind: 'phone' };
+  }
+
+  /** Adds the alias matches that do not overlap a span already found. */
+  #aliasSpans(text: string, spans: Span[]): void {
+    const taken = spans.slice();
+    const free = (start: number, end: number) => taken.every((s) => end <= s.start || start >= s.end);
+    const add = (span: Span) => {
+      spans.push(span);
+      taken.push(span);
+    };
+    const words = new RegExp(WORD_RUNS_RE.source, 'gu');
+    for (let w = words.exec(text); w !== null; w = words.exec(text)) {
+      const matchers = this.#aliasIndex.get(fold(w[0]));
+      if (!matchers) continue;
+      for (const { re, prefixLength, replacement } of matchers) {
+        let start = w.index - prefixLength;
+        if (start < 0) continue;
+        re.lastIndex = start;
+        const m = re.exec(text);
+        if (!m) continue;
+        const end = start + m[0].length;
+        // A chat handle's "@" goes with the name.
+        if (prefixLength === 0 && text[start - 1] === '@') start -= 1;
+        if (!free(start, end)) continue;
+        add({ start, end, replacement, kind: 'person' });
+        words.lastIndex = end;
+        break;
       }
-      if (groups.mention !== undefined) {
-        if (!this.#people) return match;
-        const [, id = '', label] = MENTION_PARTS_RE.exec(match) ?? [];
-        const replacement =
-          this.#aliasMap.get(`<@${id.toLowerCase()}>`) ??
-          (label ? this.#aliasMap.get(normalizeAlias(label.replace(/^@/, ''))) : undefined) ??
-          UNKNOWN_MENTION;
-        this.#count('person');
-        return replacement;
+    }
+    for (const { re, replacement } of this.#wordlessAliases) {
+      re.lastIndex = 0;
+      for (const m of text.matchAll(re)) {
+        const start = m.index ?? 0;
+        const end = start + m[0].length;
+        if (free(start, end)) add({ start, end, replacement, kind: 'person' });
       }
-      if (groups.phone !== undefined) {
-        if (DATE_LIKE_RE.test(match)) return match;
-        this.#count('phone');
-        return REDACTED;
-      }
-      for (let i = 0; i < this.#aliasReplacements.length; i++) {
-        if (groups[`a${i}`] !== undefined) {
-          this.#count('person');
-          return this.#aliasReplacements[i]!;
-        }
-      }
-      return match;
-    });
+    }
   }
 
   #deep(value: unknown, seen: WeakMap<object, unknown>): unknown {

@@ -272,7 +272,9 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
   } else {
     const before = candidates.filter((c) => c.deployment.finishedMs !== null && c.deployment.finishedMs <= onset);
     reason = before.length
-      ? `No change explains the incident: ${before.length} deployment${before.length > 1 ? 's' : ''} finished before ${onsetWhat}, but none has a diff that matches the failure (best score ${best.score.toFixed(2)} < ${TRIGGER_THRESHOLD}).`
+      ? `No change explains the incident: ${before.length} deployment${before.length > 1 ? 's' : ''} finished before ${onsetWhat}, but none has a diff that matches the failure (${
+          best.score >= TRIGGER_THRESHOLD ? `best score ${best.score.toFixed(2)}, with no corroborating evidence in its diff` : `best score ${best.score.toFixed(2)} < ${TRIGGER_THRESHOLD}`
+        }).`
       : `No change explains the incident: no deployment finished before ${onsetWhat}.`;
   }
   for (const c of candidates) {

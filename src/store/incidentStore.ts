@@ -133,22 +133,29 @@ export class IncidentStore {
     const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
     const rows = this.db
       .prepare(
-        `SELECT incident_id AS id, title, service, root_cause AS rootCause,
+        `SELECT incident_id AS id, title, service, root_cause AS rootCause, body,
                 bm25(report_search, 0.0, 3.0, 2.0, 4.0, 1.0) AS rank,
                 snippet(report_search, 3, '**', '**', '…', 16) AS snippet
          FROM report_search WHERE report_search MATCH ? ORDER BY rank LIMIT ?`,
       )
-      .all(match, limit + (excludeId ? 1 : 0)) as Array<{ id: string; title: string; service: string; rootCause: string; rank: number; snippet: string }>;
+      .all(match, limit + (excludeId ? 1 : 0)) as Array<{ id: string; title: string; service: string; rootCause: string; body: string; rank: number; snippet: string }>;
+    // BM25 orders the hits; its raw value is not comparable across corpora (with a handful of
+    // reports idf is ~0), so the score users see blends relative BM25 with query-term coverage.
+    const best = Math.min(...rows.map((r) => r.rank), -1e-9);
     return rows
       .filter((r) => r.id !== excludeId)
       .slice(0, limit)
-      .map((r) => ({
-        id: r.id,
-        title: r.title,
-        service: r.service || null,
-        rootCause: r.rootCause,
-        score: Number((-r.rank / (1 - r.rank)).toFixed(3)),
-        snippet: r.snippet,
-      }));
+      .map((r) => {
+        const text = `${r.title} ${r.service} ${r.rootCause} ${r.body}`.toLowerCase();
+        const coverage = terms.filter((t) => text.includes(t)).length / terms.length;
+        return {
+          id: r.id,
+          title: r.title,
+          service: r.service || null,
+          rootCause: r.rootCause,
+          score: Number((0.5 * coverage + 0.5 * Math.min(1, r.rank / best)).toFixed(3)),
+          snippet: r.snippet,
+        };
+      });
   }
 }
