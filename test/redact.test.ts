@@ -491,7 +491,7 @@ describe('properties', () => {
 });
 
 describe('large and hostile inputs', () => {
-  it('redacts 200k typical log lines quickly', () => {
+  it('leaves 200k ordinary log lines untouched', () => {
     const r = new Redactor([
       { alias: 'Jane Doe', replacement: 'the on-call responder' },
       { alias: 'jdoe', replacement: 'the on-call responder' },
