@@ -11,6 +11,8 @@ import { filterTimeline, timelineMarkdown, toEntries } from './core/timeline.js'
 import type { Relevance, TimelineSource } from './core/report.js';
 import { parseFlags, oneOf, parseTimeFlag } from './cli/args.js';
 import { InputError, readBundleFile, writeFileAtomic } from './io/files.js';
+import { loadBundleFile } from './io/bundleLoader.js';
+import { statSync } from 'node:fs';
 import { IncidentStore, hindsightHome } from './store/incidentStore.js';
 import { scoreReport, type Expected } from './eval/scoreReport.js';
 
@@ -53,10 +55,13 @@ function requireBundle(flag: string | undefined): string {
   return flag;
 }
 
+/** Bundles above this size are not copied into the local store; their report still is. */
+const MAX_STORED_BUNDLE_BYTES = 25 * 1024 * 1024;
+
 function storeReport(bundlePath: string, markdown: string, report: ReturnType<typeof buildReport>): void {
   const store = IncidentStore.open(hindsightHome());
   try {
-    store.saveBundle(readBundleFile(bundlePath));
+    if (statSync(bundlePath).size <= MAX_STORED_BUNDLE_BYTES) store.saveBundle(readBundleFile(bundlePath));
     store.saveReport(report, markdown);
   } finally {
     store.close();
@@ -88,8 +93,8 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
   if (values.incident && !values.bundle) throw new InputError('--incident needs live harvesting, which is not configured in this version: pass --bundle FILE');
   const bundlePath = requireBundle(values.bundle as string | undefined);
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
-  const bundle = readBundleFile(bundlePath);
-  const analysis = analyzeBundle(bundle);
+  const loaded = loadBundleFile(bundlePath);
+  const analysis = analyzeBundle(loaded.bundle, loaded.logs);
   let report = buildReport(analysis);
   if (!values['no-store']) {
     const similar = safely(() => similarFromStore(report), []);
@@ -124,7 +129,7 @@ async function cmdTimeline(argv: string[]): Promise<void> {
     format: { type: 'string' },
   });
   if (values.help) return out(HELP.timeline!);
-  const bundle = readBundleFile(requireBundle(values.bundle as string | undefined));
+  const loaded = loadBundleFile(requireBundle(values.bundle as string | undefined));
   const minRelevance = oneOf('min-relevance', values['min-relevance'] as string | undefined, RELEVANCES, 'medium');
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
   const sources = values.sources ? (values.sources as string).split(',').map((s) => oneOf('sources', s.trim(), SOURCES, 'pagerduty')) : undefined;
@@ -133,7 +138,7 @@ async function cmdTimeline(argv: string[]): Promise<void> {
     limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new InputError(`--limit must be a positive integer (got "${values.limit}")`);
   }
-  const analysis = analyzeBundle(bundle);
+  const analysis = analyzeBundle(loaded.bundle, loaded.logs);
   const entries = analysis.redactor.redactDeep(
     toEntries(
       filterTimeline(analysis.events, {
@@ -151,9 +156,9 @@ async function cmdTimeline(argv: string[]): Promise<void> {
 async function cmdTrigger(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, { bundle: { type: 'string' }, format: { type: 'string' } });
   if (values.help) return out(HELP.trigger!);
-  const bundle = readBundleFile(requireBundle(values.bundle as string | undefined));
+  const loaded = loadBundleFile(requireBundle(values.bundle as string | undefined));
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
-  const analysis = analyzeBundle(bundle);
+  const analysis = analyzeBundle(loaded.bundle, loaded.logs);
   const result = analysis.redactor.redactDeep({ ...triggerOf(analysis.trigger), reason: analysis.trigger.reason });
   if (format === 'json') return out(JSON.stringify(result, null, 2));
   const lines: string[] = [];
@@ -170,14 +175,16 @@ async function cmdValidate(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, { bundle: { type: 'string' } });
   if (values.help) return out(HELP.validate!);
   const path = requireBundle(values.bundle as string | undefined);
-  const bundle = readBundleFile(path);
+  const { bundle, logs } = loadBundleFile(path);
+  let logLines = 0;
+  logs.forEach(() => logLines++);
   const s = bundle.sources ?? {};
   const counts = [
     `${s.pagerduty?.log_entries?.length ?? 0} PagerDuty log entries`,
     `${s.slack?.messages?.length ?? 0} Slack messages`,
     `${(s.github?.repos ?? []).reduce((n, r) => n + (r.deployments?.length ?? 0), 0)} deployments`,
     `${s.datadog?.metrics?.length ?? 0} metric series`,
-    `${s.logs?.length ?? 0} log lines`,
+    `${logLines} log lines`,
   ];
   out(`ok: ${path}: incident ${redactSecrets(bundle.incident.id)} (${counts.join(', ')})`);
 }

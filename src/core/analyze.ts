@@ -1,5 +1,5 @@
 // The analysis core: bundle in, report out. Pure and deterministic (no I/O, no clock, no network).
-import type { Bundle } from './bundle.js';
+import type { Bundle, LogSource } from './bundle.js';
 import { draftDeterministic } from './draft.js';
 import { collectFacts, type IncidentFacts } from './facts.js';
 import { Redactor } from './redact.js';
@@ -21,8 +21,8 @@ export interface Analysis {
 }
 
 /** Everything the report is made from; tools that need only a part call this and pick. */
-export function analyzeBundle(bundle: Bundle): Analysis {
-  const facts = collectFacts(bundle);
+export function analyzeBundle(bundle: Bundle, logs?: LogSource): Analysis {
+  const facts = collectFacts(bundle, logs);
   const spikes = facts.series.flatMap((s) => detectSpikes(s));
   const signals = deriveSignals(facts, spikes);
   const trigger = assessTrigger(facts, signals);

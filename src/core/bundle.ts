@@ -6,9 +6,6 @@ import { parseAnyTimeMs, parseIsoMs, parseSlackTsMs } from './time.js';
 
 const isoTime = z.string().refine((s) => parseIsoMs(s) !== null, { message: 'not an ISO-8601 time' });
 const optionalIsoTime = isoTime.nullish();
-const anyTime = z.union([z.string(), z.number()]).refine((v) => parseAnyTimeMs(v) !== null, {
-  message: 'not a time',
-});
 const id = z.union([z.string(), z.number()]);
 const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
 const reference = loose({ type: z.string().nullish(), summary: z.string().nullish() }).nullish();
@@ -133,9 +130,9 @@ const datadogSchema = loose({
         expression: z.string().nullish(),
         scope: z.string().nullish(),
         interval: z.number().nullish(),
-        // Points are validated while they are read (see points in analysis): a per-point schema
-        // would cost more than the rest of the analysis on large bundles.
-        pointlist: z.array(z.array(z.union([z.number(), z.null()]))),
+        // Points and log lines are checked by plain loops below (checkPointlist, checkLogLine):
+        // a per-item schema would cost more than the whole analysis on large bundles.
+        pointlist: z.array(z.unknown()),
       }),
     )
     .nullish(),
@@ -168,13 +165,79 @@ const newrelicSchema = loose({
     .nullish(),
 });
 
-const logLineSchema = loose({
-  timestamp: anyTime,
-  message: z.string(),
-  service: z.string().nullish(),
-  status: z.string().nullish(),
-  host: z.string().nullish(),
-});
+export interface LogLine {
+  timestamp: string | number;
+  message: string;
+  service?: string | null;
+  status?: string | null;
+  level?: string | null;
+  host?: string | null;
+  [extra: string]: unknown;
+}
+
+/** A log line reduced to what the analysis reads, its time already parsed. */
+export interface LogRecord {
+  ms: number;
+  message: string;
+  service: string | undefined;
+  status: string | undefined;
+  host: string | undefined;
+}
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+const optionalString = (line: Record<string, unknown>, key: string, index: number): string | undefined => {
+  const v = line[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new BundleError(`sources.logs[${index}].${key}`, `expected string, got ${typeName(v)}`);
+  return v;
+};
+
+/** Where the log lines come from: the bundle in memory, or a file read piece by piece. */
+export interface LogSource {
+  count: number;
+  forEach(visit: (record: LogRecord, index: number) => void): void;
+}
+
+export function logSourceOf(bundle: Bundle): LogSource {
+  const logs = bundle.sources?.logs ?? [];
+  return { count: logs.length, forEach: (visit) => logs.forEach((line, i) => visit(checkLogLine(line, i), i)) };
+}
+
+/** Checks one log line (bundle order `index`) and returns what the analysis needs. */
+export function checkLogLine(value: unknown, index: number): LogRecord {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new BundleError(`sources.logs[${index}]`, `expected object, got ${typeName(value)}`);
+  }
+  const line = value as Record<string, unknown>;
+  const ts = line.timestamp;
+  if (ts === undefined) throw new BundleError(`sources.logs[${index}].timestamp`, 'required');
+  if (typeof ts !== 'string' && typeof ts !== 'number') throw new BundleError(`sources.logs[${index}].timestamp`, `expected string, got ${typeName(ts)}`);
+  const ms = parseAnyTimeMs(ts);
+  if (ms === null) throw new BundleError(`sources.logs[${index}].timestamp`, 'not a time');
+  const message = line.message;
+  if (message === undefined) throw new BundleError(`sources.logs[${index}].message`, 'required');
+  if (typeof message !== 'string') throw new BundleError(`sources.logs[${index}].message`, `expected string, got ${typeName(message)}`);
+  return {
+    ms,
+    message,
+    service: optionalString(line, 'service', index),
+    status: optionalString(line, 'status', index) ?? optionalString(line, 'level', index),
+    host: optionalString(line, 'host', index),
+  };
+}
+
+function checkPointlist(points: unknown[], metricIndex: number): void {
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    const path = `sources.datadog.metrics[${metricIndex}].pointlist[${i}]`;
+    if (!Array.isArray(p) || p.length < 2) throw new BundleError(path, `expected [epoch_ms, value], got ${typeName(p)}`);
+    if (typeof p[0] !== 'number' || !Number.isFinite(p[0])) throw new BundleError(`${path}[0]`, `expected number, got ${typeName(p[0])}`);
+    if (p[1] !== null && typeof p[1] !== 'number') throw new BundleError(`${path}[1]`, `expected number or null, got ${typeName(p[1])}`);
+  }
+}
 
 const harvestSchema = loose({
   harvested_at: z.string().nullish(),
@@ -197,7 +260,7 @@ export const bundleSchema = loose({
     github: loose({ repos: z.array(githubRepoSchema).nullish() }).nullish(),
     datadog: datadogSchema.nullish(),
     newrelic: newrelicSchema.nullish(),
-    logs: z.array(logLineSchema).nullish(),
+    logs: z.array(z.unknown()).nullish(),
   }).nullish(),
 });
 
@@ -207,7 +270,6 @@ export type GithubRepo = z.infer<typeof githubRepoSchema>;
 export type Deployment = NonNullable<GithubRepo['deployments']>[number];
 export type Commit = NonNullable<GithubRepo['commits']>[number];
 export type CommitFile = z.infer<typeof githubFileSchema>;
-export type LogLine = z.infer<typeof logLineSchema>;
 
 /** A bundle problem a user can fix: `path` is the JSON path, `message` what is wrong there. */
 export class BundleError extends Error {
@@ -257,9 +319,13 @@ export function validateBundle(value: unknown): Bundle {
     const issue = result.error.issues[0]!;
     throw new BundleError(formatPath(issue.path), describeIssue(issue, valueAt(value, issue.path)));
   }
+  const bundle = value as Bundle;
+  (bundle.sources?.datadog?.metrics ?? []).forEach((m, i) => checkPointlist(m.pointlist, i));
+  const logs = bundle.sources?.logs ?? [];
+  for (let i = 0; i < logs.length; i++) checkLogLine(logs[i], i);
   // The schema only checks and passes unknown fields through, so the input is the result; keeping
   // it (rather than zod's copy) halves peak memory on large bundles.
-  return value as Bundle;
+  return bundle;
 }
 
 /** Parses and validates bundle text (the content of a bundle file). Throws BundleError. */

@@ -1,12 +1,12 @@
 // Facts: the bundle read once into normalised, typed records (epoch ms, parsed diffs, clustered
 // logs, metric series) that every later step shares. Pure: no I/O.
-import type { Bundle, Deployment } from './bundle.js';
+import { logSourceOf, type Bundle, type Deployment, type LogSource } from './bundle.js';
 import { analyzeCommit, type ChangeAnalysis } from './changes.js';
 import { LogClusterer, levelOf, type LogSignature } from './logSignatures.js';
 import { PeopleDirectory } from './people.js';
 import { Redactor } from './redact.js';
 import type { MetricSeries } from './spikes.js';
-import { epochMsToMs, epochSecondsToMs, parseAnyTimeMs, parseIsoMs } from './time.js';
+import { epochMsToMs, epochSecondsToMs, parseIsoMs } from './time.js';
 
 export interface DeploymentFact {
   repo: string;
@@ -101,13 +101,10 @@ function deploymentFacts(bundle: Bundle): DeploymentFact[] {
 function metricSeries(bundle: Bundle): MetricSeries[] {
   const out: MetricSeries[] = [];
   for (const m of bundle.sources?.datadog?.metrics ?? []) {
-    const points: Array<[number, number | null]> = [];
-    for (const p of m.pointlist) {
-      const t = p[0];
-      const v = p[1];
-      if (typeof t !== 'number' || !Number.isFinite(t)) continue;
-      points.push([epochMsToMs(t), typeof v === 'number' && Number.isFinite(v) ? v : null]);
-    }
+    const raw = m.pointlist as Array<[number, number | null]>;
+    // Validated points already have this shape; copy only when a time has a fraction to cut.
+    const clean = raw.every((p) => Number.isInteger(p[0]) && (p[1] === null || Number.isFinite(p[1])));
+    const points = clean ? raw : raw.map((p): [number, number | null] => [epochMsToMs(p[0]), p[1] !== null && Number.isFinite(p[1]) ? p[1] : null]);
     out.push({ metric: m.metric, scope: m.scope ?? '', points });
   }
   for (const q of bundle.sources?.newrelic?.nrql ?? []) {
@@ -146,7 +143,7 @@ function repoServiceTags(bundle: Bundle): Map<string, Set<string>> {
   return map;
 }
 
-export function collectFacts(bundle: Bundle): IncidentFacts {
+export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundle)): IncidentFacts {
   const inc = bundle.incident;
   const people = PeopleDirectory.fromBundle(bundle);
   // Redact before clustering: masking variable parts first would break a secret into pieces
@@ -155,25 +152,31 @@ export function collectFacts(bundle: Bundle): IncidentFacts {
   // One clusterer per (service, problem-or-not): a 503 error line and a 200 info line of the same
   // shape must never merge into one signature.
   const clusterers = new Map<string, LogClusterer>();
+  // Lines arrive by the million: look the clusterer up by (service, status) without building keys.
+  const byServiceStatus = new Map<string | undefined, Map<string | undefined, LogClusterer>>();
   const clustererFor = (service: string | undefined, status: string | undefined) => {
+    let byStatus = byServiceStatus.get(service);
+    if (!byStatus) {
+      byStatus = new Map();
+      byServiceStatus.set(service, byStatus);
+    }
+    let c = byStatus.get(status);
+    if (c) return c;
     const level = levelOf(status);
     const key = `${level === 'error' || level === 'warn' ? 'problem' : 'normal'}|${clusterers.size < 64 ? service ?? '' : '*'}`;
-    let c = clusterers.get(key);
+    c = clusterers.get(key);
     if (!c) {
       c = new LogClusterer();
       clusterers.set(key, c);
     }
+    byStatus.set(status, c);
     return c;
   };
   let logLineCount = 0;
-  for (const line of bundle.sources?.logs ?? []) {
-    const ms = parseAnyTimeMs(line.timestamp);
-    if (ms === null) continue;
+  logs.forEach((line) => {
     logLineCount++;
-    const status = line.status ?? ((line as Record<string, unknown>).level as string | undefined);
-    const service = line.service ?? undefined;
-    clustererFor(service, status).add(logRedactor.redact(line.message), ms, { service, status, host: line.host ?? undefined });
-  }
+    clustererFor(line.service, line.status).add(logRedactor.redact(line.message), line.ms, { service: line.service, status: line.status, host: line.host });
+  });
   const logSignatures = [...clusterers.values()]
     .flatMap((c) => c.signatures())
     .sort((a, b) => a.firstMs - b.firstMs || b.count - a.count);
@@ -206,7 +209,7 @@ export function collectFacts(bundle: Bundle): IncidentFacts {
   const src = bundle.sources ?? {};
   if (!src.github?.repos?.length) dataGaps.push('no GitHub deployments in the bundle: changes could not be assessed');
   if (!src.datadog?.metrics?.length && !src.newrelic?.nrql?.length) dataGaps.push('no metric series in the bundle: onset taken from alerts and logs');
-  if (!src.logs?.length) dataGaps.push('no application logs in the bundle');
+  if (logs.count === 0) dataGaps.push('no application logs in the bundle');
 
   const deployments = deploymentFacts(bundle);
   const series = metricSeries(bundle);

@@ -6,7 +6,26 @@ const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** Parses an ISO-8601 date-time with any offset; a missing offset means UTC. Null when invalid. */
+const d = (s: string, i: number) => s.charCodeAt(i) - 48;
+
+/** "2024-05-20T14:02:13.412Z", the common case of logs, without a regex. */
+function fastUtcMs(s: string): number | null {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(10) !== 84 || s.charCodeAt(19) !== 46) return null;
+  const y = d(s, 0) * 1000 + d(s, 1) * 100 + d(s, 2) * 10 + d(s, 3);
+  const mo = d(s, 5) * 10 + d(s, 6);
+  const day = d(s, 8) * 10 + d(s, 9);
+  const h = d(s, 11) * 10 + d(s, 12);
+  const mi = d(s, 14) * 10 + d(s, 15);
+  const sec = d(s, 17) * 10 + d(s, 18);
+  const ms = d(s, 20) * 100 + d(s, 21) * 10 + d(s, 22);
+  if (!(mo >= 1 && mo <= 12 && day >= 1 && day <= 31 && h <= 23 && mi <= 59 && sec <= 59 && ms >= 0 && ms <= 999 && y >= 0)) return null;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
+  return Date.UTC(y, mo - 1, day, h, mi, sec, ms);
+}
+
 export function parseIsoMs(text: string): number | null {
+  const fast = fastUtcMs(text);
+  if (fast !== null) return fast;
   const m = ISO_RE.exec(text.trim());
   if (!m) {
     const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
