@@ -13,6 +13,9 @@ import { parseFlags, oneOf, parseTimeFlag } from './cli/args.js';
 import { InputError, readBundleFile, writeFileAtomic } from './io/files.js';
 import { loadBundleFile } from './io/bundleLoader.js';
 import { statSync } from 'node:fs';
+import type { Bundle } from './core/bundle.js';
+import { Redactor } from './core/redact.js';
+import { PeopleDirectory } from './core/people.js';
 import { IncidentStore, hindsightHome } from './store/incidentStore.js';
 import { scoreReport, type Expected } from './eval/scoreReport.js';
 
@@ -29,6 +32,10 @@ Usage:
                      [--sources a,b] [--limit N] [--format md|json]
   hindsight trigger --bundle FILE [--format md|json]
   hindsight validate --bundle FILE             check a context bundle
+  hindsight postmortem --incident ID [--format md|json] [--out FILE] [--config FILE] [--slack-channel C]
+  hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]
+  hindsight doctor [--config FILE] [--format text|json]
+                                               check each configured vendor source
   hindsight serve                              MCP server on stdio (for Claude Desktop, IDEs)
   hindsight eval DIR                           score the analysis on labelled incidents
                                                (DIR/*/bundle.json + expected.json)
@@ -38,7 +45,9 @@ Exit codes: 0 ok, 2 bad input, 1 internal error.`;
 
 const HELP: Record<string, string> = {
   demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md and\npostmortem.json to DIR (default ./hindsight-demo). Needs no account, key or network.`,
-  postmortem: `hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--no-store]\n\nWrites the full post-mortem (Markdown by default) to stdout or --out. The bundle and the\nreport are also stored in HINDSIGHT_HOME for search_past_rcas unless --no-store.`,
+  postmortem: `hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--no-store]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json] [--out FILE]\n\nWrites the full post-mortem (Markdown by default) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.`,
+  harvest: `hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]\n\nHarvests the incident's context from the configured sources into a bundle file, so the\nanalysis can be replayed and shared. --redact replaces secrets and people before writing.`,
+  doctor: `hindsight doctor [--config FILE] [--format text|json]\n\nShows, per source, whether it is configured, reachable and authorised, and which permission\nis missing. Never prints a secret. Exit 0 when every configured source is healthy, 1 otherwise.`,
   timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.`,
   trigger: `hindsight trigger --bundle FILE [--format md|json]\n\nThe triggering change (or why none), with every candidate ranked and its reasons.`,
   validate: `hindsight validate --bundle FILE\n\nChecks a context bundle v1. Prints "ok" or one line naming the JSON path that is wrong.`,
@@ -58,10 +67,11 @@ function requireBundle(flag: string | undefined): string {
 /** Bundles above this size are not copied into the local store; their report still is. */
 const MAX_STORED_BUNDLE_BYTES = 25 * 1024 * 1024;
 
-function storeReport(bundlePath: string, markdown: string, report: ReturnType<typeof buildReport>): void {
+function storeReport(bundleOrPath: string | Bundle, markdown: string, report: ReturnType<typeof buildReport>): void {
   const store = IncidentStore.open(hindsightHome());
   try {
-    if (statSync(bundlePath).size <= MAX_STORED_BUNDLE_BYTES) store.saveBundle(readBundleFile(bundlePath));
+    if (typeof bundleOrPath !== 'string') store.saveBundle(bundleOrPath);
+    else if (statSync(bundleOrPath).size <= MAX_STORED_BUNDLE_BYTES) store.saveBundle(readBundleFile(bundleOrPath));
     store.saveReport(report, markdown);
   } finally {
     store.close();
@@ -88,13 +98,23 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     out: { type: 'string' },
     'no-store': { type: 'boolean' },
     incident: { type: 'string' },
+    config: { type: 'string' },
+    'slack-channel': { type: 'string' },
   });
   if (values.help) return out(HELP.postmortem!);
-  if (values.incident && !values.bundle) throw new InputError('--incident needs live harvesting, which is not configured in this version: pass --bundle FILE');
-  const bundlePath = requireBundle(values.bundle as string | undefined);
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
-  const loaded = loadBundleFile(bundlePath);
-  const analysis = analyzeBundle(loaded.bundle, loaded.logs);
+  if (values.incident && values.bundle) throw new InputError('pass --bundle FILE or --incident ID, not both');
+  let bundlePath: string | null = null;
+  let harvested: Bundle | null = null;
+  let analysis;
+  if (values.incident) {
+    harvested = await harvestForCli(values.incident as string, values.config as string | undefined, values['slack-channel'] as string | undefined);
+    analysis = analyzeBundle(harvested);
+  } else {
+    bundlePath = requireBundle(values.bundle as string | undefined);
+    const loaded = loadBundleFile(bundlePath);
+    analysis = analyzeBundle(loaded.bundle, loaded.logs);
+  }
   let report = buildReport(analysis);
   if (!values['no-store']) {
     const similar = safely(() => similarFromStore(report), []);
@@ -104,7 +124,7 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
   const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : markdown;
   if (values.out) writeFileAtomic(resolve(values.out as string), text);
   else out(text);
-  if (!values['no-store']) safely(() => storeReport(bundlePath, markdown, report), undefined);
+  if (!values['no-store']) safely(() => storeReport(bundlePath ?? harvested!, markdown, report), undefined);
   if (values.out) process.stderr.write(`hindsight: wrote ${resolve(values.out as string)}\n`);
 }
 
@@ -204,6 +224,46 @@ async function cmdDemo(argv: string[]): Promise<void> {
   out(report.summary);
 }
 
+function progress(message: string): void {
+  process.stderr.write(`hindsight: ${message}\n`);
+}
+
+async function harvestForCli(incidentId: string, configPath: string | undefined, slackChannel: string | undefined): Promise<Bundle> {
+  const { loadConfig } = await import('./harvest/config.js');
+  const { harvestIncident } = await import('./harvest/harvest.js');
+  const config = loadConfig(process.env, configPath);
+  const { bundle } = await harvestIncident(incidentId, config, { slackChannel: slackChannel ?? null, log: progress });
+  return bundle;
+}
+
+async function cmdHarvest(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { incident: { type: 'string' }, out: { type: 'string' }, redact: { type: 'boolean' }, config: { type: 'string' }, 'slack-channel': { type: 'string' } });
+  if (values.help) return out(HELP.harvest!);
+  if (!values.incident) throw new InputError('--incident ID is required');
+  if (!values.out) throw new InputError('--out FILE is required');
+  let bundle = await harvestForCli(values.incident as string, values.config as string | undefined, values['slack-channel'] as string | undefined);
+  if (values.redact) bundle = new Redactor(PeopleDirectory.fromBundle(bundle).aliases()).redactDeep(bundle);
+  const path = resolve(values.out as string);
+  writeFileAtomic(path, JSON.stringify(bundle, null, 2) + '\n');
+  const h = bundle.harvest as { errors?: unknown[]; truncated?: unknown[] } | undefined;
+  progress(`wrote ${path}${values.redact ? ' (redacted)' : ''}: ${h?.errors?.length ?? 0} source errors, ${h?.truncated?.length ?? 0} truncated lists`);
+}
+
+async function cmdDoctor(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { config: { type: 'string' }, format: { type: 'string' } });
+  if (values.help) {
+    out(HELP.doctor!);
+    return 0;
+  }
+  const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
+  const { loadConfig } = await import('./harvest/config.js');
+  const { runDoctor, doctorTable, doctorHealthy } = await import('./harvest/doctor.js');
+  const config = loadConfig(process.env, values.config as string | undefined);
+  const checks = await runDoctor(config);
+  out(format === 'json' ? JSON.stringify({ config_file: config.file, checks }, null, 2) : `${config.file ? `config: ${config.file}\n` : ''}${doctorTable(checks)}`);
+  return doctorHealthy(checks) ? 0 : 1;
+}
+
 async function cmdServe(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, {});
   if (values.help) return out(HELP.serve!);
@@ -245,9 +305,11 @@ async function cmdEval(argv: string[]): Promise<void> {
   out(`incidents: ${results.length}; checks: ${passed} passed, ${failed} failed`);
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   demo: cmdDemo,
   postmortem: cmdPostmortem,
+  harvest: cmdHarvest,
+  doctor: cmdDoctor,
   timeline: cmdTimeline,
   trigger: cmdTrigger,
   validate: cmdValidate,
@@ -271,12 +333,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(rest);
-    return 0;
+    const code = await run(rest);
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
-    if (err instanceof InputError) {
-      process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`);
+    if (err instanceof InputError || (err as Error)?.name === 'ConfigError' || (err as Error)?.name === 'BundleError') {
+      process.stderr.write(`hindsight: ${redactSecrets((err as Error).message)}\n`);
       return 2;
+    }
+    if ((err as Error)?.name === 'HarvestError') {
+      process.stderr.write(`hindsight: ${redactSecrets((err as Error).message)}\n`);
+      return (err as { notFound?: boolean }).notFound ? 2 : 1;
     }
     process.stderr.write(`hindsight: internal error: ${redactSecrets((err as Error)?.message ?? String(err))}\n`);
     if (process.env.HINDSIGHT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);

@@ -11,6 +11,8 @@ export interface ToolDeps {
   writesEnabled: boolean;
   /** resolves a relative bundle path; defaults to the process working directory */
   cwd: string;
+  /** live harvesting by incident id, when vendor credentials are configured */
+  harvest?: (incidentId: string) => Promise<import('../core/bundle.js').Bundle>;
 }
 
 export interface ToolResult<O> {

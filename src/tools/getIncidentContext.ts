@@ -18,7 +18,8 @@ export const getIncidentContext = defineTool({
   inputSchema: {
     bundle_path: z.string().optional().describe('Path to a context bundle v1 JSON file (absolute, or relative to the server\'s working directory)'),
     bundle: z.record(z.string(), z.unknown()).optional().describe('An inline context bundle v1 object, instead of bundle_path'),
-    incident_id: z.string().optional().describe('Id of an incident already stored by an earlier call'),
+    incident_id: z.string().optional().describe('Incident id: one stored by an earlier call, or a PagerDuty/Opsgenie id to harvest live'),
+    refresh: z.boolean().default(false).describe('With incident_id: harvest again even if the incident is already stored'),
   },
   outputSchema: {
     incident_id: z.string(),
@@ -43,6 +44,7 @@ export const getIncidentContext = defineTool({
   },
   async handler(input, deps) {
     const given = [input.bundle_path, input.bundle, input.incident_id].filter((v) => v !== undefined).length;
+    if (input.incident_id !== undefined && (input.bundle_path !== undefined || input.bundle !== undefined)) throw new ToolError('pass incident_id alone, or a bundle');
     if (given === 0) throw new ToolError('pass one of bundle_path, bundle or incident_id');
     if (input.bundle_path !== undefined && input.bundle !== undefined) throw new ToolError('pass bundle_path or bundle, not both');
     let bundle: Bundle;
@@ -53,9 +55,17 @@ export const getIncidentContext = defineTool({
       } else if (input.bundle !== undefined) {
         bundle = validateBundle(input.bundle);
       } else {
-        const found = deps.store.getBundle(input.incident_id!);
-        if (!found) throw new ToolError(`unknown incident "${input.incident_id}": pass bundle_path or bundle to load it`);
-        bundle = found;
+        const found = input.refresh ? null : deps.store.getBundle(input.incident_id!);
+        if (found) bundle = found;
+        else if (deps.harvest) {
+          try {
+            bundle = await deps.harvest(input.incident_id!);
+          } catch (err) {
+            throw new ToolError(`could not harvest incident "${input.incident_id}": ${(err as Error).message}`);
+          }
+          deps.store.saveBundle(bundle);
+          stored = true;
+        } else throw new ToolError(`unknown incident "${input.incident_id}": pass bundle_path or bundle to load it, or configure vendor credentials to harvest it`);
       }
     } catch (err) {
       if (err instanceof InputError) throw new ToolError(err.message);
