@@ -55,9 +55,67 @@ const fileSchema = z.strictObject({
       retries: z.number().int().min(0).max(10).optional(),
     })
     .optional(),
+  watch: z
+    .strictObject({
+      interval_seconds: z.number().positive().max(86_400).optional(),
+      overlap_minutes: z.number().min(0).max(24 * 60).optional(),
+      services: z.array(z.string().min(1)).optional(),
+      teams: z.array(z.string().min(1)).optional(),
+      max_attempts: z.number().int().positive().max(100).optional(),
+    })
+    .optional(),
+  review: z
+    .strictObject({
+      channel: z.string().min(1).optional(),
+      approvers: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id (U…)')).optional(),
+      approver_groups: z.array(z.string().regex(/^S[A-Z0-9]+$/, 'must be a Slack user group id (S…)')).optional(),
+    })
+    .optional(),
+  tickets: z
+    .strictObject({
+      system: z.enum(['github', 'jira']).optional(),
+      github_repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name').optional(),
+      jira_project: z.string().min(1).optional(),
+      jira_issue_type: z.string().min(1).optional(),
+      jira_priorities: z.strictObject({ P0: z.string().optional(), P1: z.string().optional(), P2: z.string().optional(), P3: z.string().optional() }).optional(),
+      labels: z.array(z.string().min(1)).optional(),
+      per_service: z
+        .record(z.string(), z.strictObject({ github_repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name').optional(), jira_project: z.string().min(1).optional() }))
+        .optional(),
+    })
+    .optional(),
+  llm: z
+    .strictObject({
+      model: z.string().min(1).optional(),
+      max_steps: z.number().int().min(1).max(50).optional(),
+      max_tokens: z.number().int().min(256).max(64_000).optional(),
+      tool_output_chars: z.number().int().min(500).max(200_000).optional(),
+    })
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof fileSchema>;
+
+export interface AutonomousConfig {
+  watch: { intervalMs: number; overlapMs: number; services: string[]; teams: string[]; maxAttempts: number };
+  review: { channel: string; approvers: string[]; approverGroups: string[] };
+  tickets: {
+    system: 'github' | 'jira';
+    githubRepo: string | null;
+    jiraProject: string | null;
+    jiraIssueType: string;
+    jiraPriorities: Record<'P0' | 'P1' | 'P2' | 'P3', string>;
+    labels: string[];
+    perService: Record<string, { githubRepo: string | null; jiraProject: string | null }>;
+  };
+  llm: { apiKey: string | null; baseUrl: string | null; model: string; maxSteps: number; maxTokens: number; toolOutputChars: number };
+  jira: { host: string; email: string; apiToken: string } | null;
+  webhookSecret: string | null;
+  /** writes (Slack posts, tickets) happen only when true: --apply or HINDSIGHT_WRITE=1 */
+  writesEnabled: boolean;
+}
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-5';
 
 export interface VendorCredentials {
   pagerduty: { token: string; apiUrl: string } | null;
@@ -82,6 +140,7 @@ export interface HarvestConfig {
   http: HttpPolicy;
   /** where the file came from, for doctor */
   file: string | null;
+  autonomous: AutonomousConfig;
 }
 
 export class ConfigError extends Error {
@@ -167,7 +226,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicitPath?: 
   }
 
   const caps = file.caps ?? {};
+  const approversEnv = present(env.HINDSIGHT_APPROVERS) ? env.HINDSIGHT_APPROVERS.split(',').map((a) => a.trim()).filter(Boolean) : [];
+  const autonomous: AutonomousConfig = {
+    watch: {
+      intervalMs: (file.watch?.interval_seconds ?? 60) * 1000,
+      overlapMs: (file.watch?.overlap_minutes ?? 10) * 60_000,
+      services: file.watch?.services ?? [],
+      teams: file.watch?.teams ?? [],
+      maxAttempts: file.watch?.max_attempts ?? 8,
+    },
+    review: {
+      channel: present(env.HINDSIGHT_REVIEW_CHANNEL) ? env.HINDSIGHT_REVIEW_CHANNEL.trim() : file.review?.channel ?? '#incident-reports',
+      approvers: [...new Set([...approversEnv.filter((a) => a.startsWith('U') || a.startsWith('W')), ...(file.review?.approvers ?? [])])],
+      approverGroups: [...new Set([...approversEnv.filter((a) => a.startsWith('S')), ...(file.review?.approver_groups ?? [])])],
+    },
+    tickets: {
+      system: file.tickets?.system ?? (present(env.JIRA_HOST) && !file.tickets?.github_repo ? 'jira' : 'github'),
+      githubRepo: file.tickets?.github_repo ?? null,
+      jiraProject: file.tickets?.jira_project ?? null,
+      jiraIssueType: file.tickets?.jira_issue_type ?? 'Task',
+      jiraPriorities: {
+        P0: file.tickets?.jira_priorities?.P0 ?? 'Highest',
+        P1: file.tickets?.jira_priorities?.P1 ?? 'High',
+        P2: file.tickets?.jira_priorities?.P2 ?? 'Medium',
+        P3: file.tickets?.jira_priorities?.P3 ?? 'Low',
+      },
+      labels: file.tickets?.labels ?? ['postmortem'],
+      perService: Object.fromEntries(
+        Object.entries(file.tickets?.per_service ?? {}).map(([k, v]) => [k, { githubRepo: v.github_repo ?? null, jiraProject: v.jira_project ?? null }]),
+      ),
+    },
+    llm: {
+      apiKey: present(env.ANTHROPIC_API_KEY) ? env.ANTHROPIC_API_KEY.trim() : null,
+      baseUrl: present(env.ANTHROPIC_BASE_URL) ? url('ANTHROPIC_BASE_URL', env.ANTHROPIC_BASE_URL, '') : null,
+      model: present(env.HINDSIGHT_MODEL) ? env.HINDSIGHT_MODEL.trim() : file.llm?.model ?? DEFAULT_MODEL,
+      maxSteps: file.llm?.max_steps ?? 8,
+      maxTokens: file.llm?.max_tokens ?? 4096,
+      toolOutputChars: file.llm?.tool_output_chars ?? 12_000,
+    },
+    jira:
+      present(env.JIRA_HOST) && present(env.JIRA_EMAIL) && present(env.JIRA_API_TOKEN)
+        ? { host: url('JIRA_HOST', env.JIRA_HOST, ''), email: env.JIRA_EMAIL.trim(), apiToken: env.JIRA_API_TOKEN.trim() }
+        : null,
+    webhookSecret: present(env.PAGERDUTY_WEBHOOK_SECRET) ? env.PAGERDUTY_WEBHOOK_SECRET.trim() : null,
+    writesEnabled: env.HINDSIGHT_WRITE === '1',
+  };
   return {
+    autonomous,
     credentials,
     services,
     githubRepos: [...new Set([...envRepos, ...(file.github?.repos ?? [])])],

@@ -180,7 +180,13 @@ export async function createPagerDutyFake(opts: PagerDutyFakeOptions): Promise<P
     if (method !== 'GET') return { status: 405, body: pdError('Method Not Allowed') };
     if (path === '/abilities') return { status: 200, body: { abilities: ['teams', 'read_only_users', 'urgencies', 'event_rules'] } };
     const forbidden = { status: 403, body: pdError('Access Denied', 2010, ['The token lacks read access to incidents']) };
-    if (path === '/incidents') return opts.forbidIncidents ? forbidden : page([opts.incident], 'incidents', query);
+    if (path === '/incidents') {
+      if (opts.forbidIncidents) return forbidden;
+      // statuses[] filters the list, as the API does; the incident's status can change over time
+      const statuses = asList(query['statuses[]']);
+      const list = [opts.incident].filter((i) => statuses.length === 0 || statuses.includes(String((i as { status?: unknown }).status)));
+      return page(list, 'incidents', query);
+    }
     const m = /^\/incidents\/([^/]+)(?:\/(log_entries|alerts))?$/.exec(path);
     if (m) {
       if (opts.forbidIncidents) return forbidden;

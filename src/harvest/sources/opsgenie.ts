@@ -95,7 +95,7 @@ async function get<T>(creds: OpsgenieCredentials, url: string, policy: HttpPolic
 }
 
 /** Follows paging.next until the list ends or `max` items are in hand. */
-async function listAll<T>(creds: OpsgenieCredentials, firstUrl: string, max: number, policy: HttpPolicy, onRetry?: OnRetry): Promise<{ items: T[]; truncated: boolean }> {
+export async function listAll<T>(creds: OpsgenieCredentials, firstUrl: string, max: number, policy: HttpPolicy, onRetry?: OnRetry): Promise<{ items: T[]; truncated: boolean }> {
   const items: T[] = [];
   const seen = new Set<string>();
   let url: string | null = firstUrl;

@@ -36,7 +36,7 @@ const MAX_PAGE = 100;
 /** Alerts have no configured cap; this only bounds a runaway incident (classic pagination stops near 10 000). */
 const MAX_ALERTS = 10_000;
 
-type Query = ReadonlyArray<readonly [string, string]>;
+export type Query = ReadonlyArray<readonly [string, string]>;
 type OnRetry = (attempt: number, delayMs: number, why: string) => void;
 
 /** Never let the credential reach a message, whatever a server or a library put there. */
@@ -97,7 +97,7 @@ async function getOnce<T>(creds: PagerDutyCredentials, path: string, query: Quer
   }
 }
 
-function get<T>(creds: PagerDutyCredentials, path: string, query: Query, policy: HttpPolicy, onRetry?: OnRetry): Promise<T> {
+export function get<T>(creds: PagerDutyCredentials, path: string, query: Query, policy: HttpPolicy, onRetry?: OnRetry): Promise<T> {
   return withRetries((signal) => getOnce<T>(creds, path, query, signal), { source: SOURCE, policy, classify: defaultClassify, onRetry });
 }
 
