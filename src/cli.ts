@@ -36,6 +36,10 @@ Usage:
   hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]
   hindsight doctor [--config FILE] [--format text|json]
                                                check each configured vendor source
+  hindsight watch [--apply] [--listen PORT] [--once] [--retry-failed] [--config FILE]
+                                               autonomous mode: resolved incident -> draft ->
+                                               Slack review -> approval -> tickets
+  hindsight status [--format text|json]        incidents known to watch and their stages
   hindsight serve                              MCP server on stdio (for Claude Desktop, IDEs)
   hindsight eval DIR                           score the analysis on labelled incidents
                                                (DIR/*/bundle.json + expected.json)
@@ -51,6 +55,8 @@ const HELP: Record<string, string> = {
   timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.`,
   trigger: `hindsight trigger --bundle FILE [--format md|json]\n\nThe triggering change (or why none), with every candidate ranked and its reasons.`,
   validate: `hindsight validate --bundle FILE\n\nChecks a context bundle v1. Prints "ok" or one line naming the JSON path that is wrong.`,
+  watch: `hindsight watch [--apply] [--listen PORT] [--listen-host HOST] [--once] [--retry-failed] [--config FILE]\n\nRuns unattended: polls PagerDuty (and Opsgenie) for resolved incidents (and, with --listen,\naccepts signed PagerDuty v3 webhooks), harvests each one, drafts the post-mortem (Claude when\nANTHROPIC_API_KEY is set, else the deterministic engine), posts it to the review channel, waits\nfor an approver's approval there, then files the tickets. Posting and filing happen only with\n--apply or HINDSIGHT_WRITE=1; otherwise it stops after drafting. State lives in HINDSIGHT_HOME,\nso a restart resumes where it stopped. SIGTERM/SIGINT finish the current stage and exit 0.`,
+  status: `hindsight status [--format text|json]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets.`,
   serve: `hindsight serve\n\nRuns the MCP server on stdio. Tools: get_incident_context, build_timeline,\nfind_triggering_commit, search_past_rcas, file_tickets, draft_postmortem.`,
   eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json.`,
 };
@@ -264,6 +270,69 @@ async function cmdDoctor(argv: string[]): Promise<number> {
   return doctorHealthy(checks) ? 0 : 1;
 }
 
+async function cmdWatch(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    apply: { type: 'boolean' },
+    listen: { type: 'string' },
+    'listen-host': { type: 'string' },
+    once: { type: 'boolean' },
+    'retry-failed': { type: 'boolean' },
+    config: { type: 'string' },
+  });
+  if (values.help) return out(HELP.watch!);
+  let listenPort: number | undefined;
+  if (values.listen !== undefined) {
+    listenPort = Number(values.listen);
+    if (!Number.isInteger(listenPort) || listenPort < 0 || listenPort > 65535) throw new InputError(`--listen must be a port number (got "${values.listen}")`);
+  }
+  const { loadConfig } = await import('./harvest/config.js');
+  const { createLogger } = await import('./watch/logger.js');
+  const { watch } = await import('./watch/watch.js');
+  const config = loadConfig(process.env, values.config as string | undefined);
+  if (!config.credentials.pagerduty && !config.credentials.opsgenie) throw new InputError('watch needs PAGERDUTY_TOKEN or OPSGENIE_API_KEY');
+  if (listenPort !== undefined && !config.autonomous.webhookSecret) throw new InputError('--listen needs PAGERDUTY_WEBHOOK_SECRET to verify webhook signatures');
+  const stageDelay = Number(process.env.HINDSIGHT_STAGE_DELAY_MS ?? 0);
+  await watch({
+    home: hindsightHome(),
+    config,
+    log: createLogger(),
+    writesEnabled: Boolean(values.apply) || config.autonomous.writesEnabled,
+    listenPort,
+    listenHost: (values['listen-host'] as string | undefined) ?? '0.0.0.0',
+    once: Boolean(values.once),
+    retryFailed: Boolean(values['retry-failed']),
+    stageDelayMs: Number.isFinite(stageDelay) && stageDelay > 0 ? stageDelay : undefined,
+  });
+}
+
+async function cmdStatus(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { format: { type: 'string' } });
+  if (values.help) return out(HELP.status!);
+  const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
+  const { WatchStore } = await import('./watch/watchStore.js');
+  const store = new WatchStore(hindsightHome());
+  try {
+    const rows = store.list();
+    if (format === 'json') return out(JSON.stringify(rows, null, 2));
+    if (rows.length === 0) return out('No incidents yet: start `hindsight watch`.');
+    const lines = rows.map((r) =>
+      [
+        r.id.padEnd(16),
+        (r.service ?? '-').padEnd(18),
+        r.stage.padEnd(9),
+        String(r.attempts).padEnd(3),
+        r.nextAttemptAt > Date.now() ? new Date(r.nextAttemptAt).toISOString() : 'now'.padEnd(24),
+        r.slackTs ? `${r.slackChannel}/${r.slackTs}` : '-',
+        r.tickets.map((t) => t.key).join(' ') || '-',
+        r.lastError ? `error: ${redactSecrets(r.lastError).slice(0, 80)}` : '',
+      ].join('  '),
+    );
+    out(['incident          service             stage      #   next                      slack  tickets', ...lines].join('\n'));
+  } finally {
+    store.close();
+  }
+}
+
 async function cmdServe(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, {});
   if (values.help) return out(HELP.serve!);
@@ -310,6 +379,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   postmortem: cmdPostmortem,
   harvest: cmdHarvest,
   doctor: cmdDoctor,
+  watch: cmdWatch,
+  status: cmdStatus,
   timeline: cmdTimeline,
   trigger: cmdTrigger,
   validate: cmdValidate,

@@ -26,13 +26,16 @@ export function truncateForModel(text: string, max = MAX_TOOL_OUTPUT_CHARS): str
   return `${text.slice(0, max)}\n[truncated: ${text.length - max} more characters]`;
 }
 
-/** Runs one tool call for the agent; failures come back as text the model can read. */
-export async function runAgentTool(name: string, input: unknown, deps: ToolDeps): Promise<{ ok: boolean; text: string }> {
+/**
+ * Runs one tool call for the agent; failures come back as text the model can read. `maxChars` is
+ * the output budget (the agent loop passes its configured `toolOutputChars`).
+ */
+export async function runAgentTool(name: string, input: unknown, deps: ToolDeps, maxChars = MAX_TOOL_OUTPUT_CHARS): Promise<{ ok: boolean; text: string }> {
   const tool = TOOLS.find((t) => t.name === name);
   if (!tool) return { ok: false, text: `unknown tool "${name}"` };
   try {
     const result = await tool.handler(parseToolInput(tool, input), deps);
-    return { ok: true, text: truncateForModel(redactSecrets(result.text)) };
+    return { ok: true, text: truncateForModel(redactSecrets(result.text), maxChars) };
   } catch (err) {
     return { ok: false, text: redactSecrets(err instanceof ToolError ? err.message : `internal error: ${(err as Error).message}`) };
   }

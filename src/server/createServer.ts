@@ -1,12 +1,16 @@
 // createServer(deps): the MCP server, independent of any transport.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { redactSecrets } from '../core/redact.js';
 import { loadPromptFiles, renderPrompt } from '../io/promptFiles.js';
 import { registerResources } from '../resources/index.js';
 import { TOOLS, ToolError, type ToolDeps } from '../tools/index.js';
+import { isDestructive, type ToolContext } from '../tools/defineTool.js';
 import { ENGINE_VERSION } from '../core/analyze.js';
+
+/** how long a confirmation question may wait for the user */
+const CONFIRM_TIMEOUT_MS = 10 * 60_000;
 
 export function toolErrorResult(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: redactSecrets(message) }] };
@@ -18,7 +22,26 @@ export function createServer(deps: ToolDeps): McpServer {
     { instructions: 'Start with get_incident_context (bundle_path or bundle) to load an incident, then pass its incident_id to the other tools.' },
   );
 
+  /**
+   * Asks the user through MCP elicitation (form mode) when the client supports it; without that
+   * capability there is no way to ask, and the write proceeds (the server enabled writes).
+   */
+  const confirm = async (message: string, requestId: RequestId | undefined): Promise<boolean> => {
+    if (!server.server.getClientCapabilities()?.elicitation?.form) return true;
+    const answer = await server.server.elicitInput(
+      {
+        mode: 'form',
+        message,
+        requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'File these tickets?' } }, required: ['confirm'] },
+      },
+      { relatedRequestId: requestId, timeout: CONFIRM_TIMEOUT_MS },
+    );
+    return answer.action === 'accept' && answer.content?.confirm === true;
+  };
+
   for (const tool of TOOLS) {
+    // a tool that may write (e.g. file_tickets with writes enabled) is destructive and not read-only
+    const destructive = isDestructive(tool, deps);
     server.registerTool(
       tool.name,
       {
@@ -28,15 +51,16 @@ export function createServer(deps: ToolDeps): McpServer {
         outputSchema: tool.outputSchema,
         annotations: {
           title: tool.title,
-          readOnlyHint: tool.readOnly,
-          destructiveHint: tool.destructive ?? false,
+          readOnlyHint: tool.readOnly && !destructive,
+          destructiveHint: destructive,
           idempotentHint: true,
-          openWorldHint: false,
+          openWorldHint: destructive,
         },
       },
-      (async (args: Record<string, unknown>): Promise<CallToolResult> => {
+      (async (args: Record<string, unknown>, extra?: { requestId?: RequestId }): Promise<CallToolResult> => {
         try {
-          const result = await tool.handler(args as never, deps);
+          const ctx: ToolContext = { confirm: (message) => confirm(message, extra?.requestId) };
+          const result = await tool.handler(args as never, deps, ctx);
           return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
         } catch (err) {
           if (err instanceof ToolError) return toolErrorResult(err.message);

@@ -6,6 +6,7 @@ import { loadConfig, type HarvestConfig } from '../harvest/config.js';
 import { redactSecrets } from '../core/redact.js';
 import { harvestIncident } from '../harvest/harvest.js';
 import type { ToolDeps } from '../tools/defineTool.js';
+import { ticketDeps } from '../tickets/tickets.js';
 
 /** Live harvesting for get_incident_context, configured from the environment (and config file). */
 function harvesterFromEnvironment(): ToolDeps['harvest'] {
@@ -23,9 +24,24 @@ function harvesterFromEnvironment(): ToolDeps['harvest'] {
   };
 }
 
+/** Real ticket filing for file_tickets (used only when writes are enabled). */
+function ticketsFromEnvironment(): Pick<ToolDeps, 'ticketFiler' | 'ticketTarget'> {
+  try {
+    return ticketDeps(loadConfig(process.env), { log: (m) => process.stderr.write(`hindsight: ${m}\n`) });
+  } catch {
+    return {};
+  }
+}
+
 export async function runStdioServer(): Promise<void> {
   const store = IncidentStore.open(hindsightHome());
-  const server = createServer({ store, writesEnabled: process.env.HINDSIGHT_WRITE === '1', cwd: process.cwd(), harvest: harvesterFromEnvironment() });
+  const server = createServer({
+    store,
+    writesEnabled: process.env.HINDSIGHT_WRITE === '1',
+    cwd: process.cwd(),
+    harvest: harvesterFromEnvironment(),
+    ...ticketsFromEnvironment(),
+  });
   const transport = new StdioServerTransport();
   const shutdown = async () => {
     await server.close().catch(() => undefined);

@@ -1,7 +1,9 @@
 // One definition per tool, consumed by both the MCP server (src/server) and the agent loop
 // (src/agent), so the two cannot drift. Handlers get their dependencies injected.
 import { z } from 'zod';
+import type { Report } from '../core/report.js';
 import type { IncidentStore } from '../store/incidentStore.js';
+import type { FiledTicket, TicketDraft, TicketTarget } from '../tickets/tickets.js';
 
 export type Toolset = 'context' | 'analysis' | 'history' | 'tickets';
 
@@ -13,6 +15,19 @@ export interface ToolDeps {
   cwd: string;
   /** live harvesting by incident id, when vendor credentials are configured */
   harvest?: (incidentId: string) => Promise<import('../core/bundle.js').Bundle>;
+  /**
+   * Files ticket drafts for real (GitHub Issues or Jira, exactly once per marker); used only when
+   * writesEnabled. Built from the configuration by `ticketDeps` (src/tickets/tickets.ts).
+   */
+  ticketFiler?: (report: Report, drafts: TicketDraft[]) => Promise<FiledTicket[]>;
+  /** where ticketFiler would file this report's tickets; null when no target or credentials are configured */
+  ticketTarget?: (report: Report) => TicketTarget | null;
+}
+
+/** Per-call context from the transport; absent in the agent loop. */
+export interface ToolContext {
+  /** asks the user to confirm a write; resolves false when declined (absent: no way to ask) */
+  confirm?: (message: string) => Promise<boolean>;
 }
 
 export interface ToolResult<O> {
@@ -26,16 +41,23 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   title: string;
   description: string;
   toolset: Toolset;
+  /** true for tools that never write anything external; a tool that is destructive at run time is not read-only then */
   readOnly: boolean;
-  destructive?: boolean;
+  /** may destroy or overwrite external state; a function decides from the server's deps (e.g. writes enabled) */
+  destructive?: boolean | ((deps: ToolDeps) => boolean);
   inputSchema: I;
   outputSchema: O;
-  handler: (input: z.infer<z.ZodObject<I>>, deps: ToolDeps) => Promise<ToolResult<z.infer<z.ZodObject<O>>>>;
+  handler: (input: z.infer<z.ZodObject<I>>, deps: ToolDeps, ctx?: ToolContext) => Promise<ToolResult<z.infer<z.ZodObject<O>>>>;
 }
 
 /** A failure the caller can act on (unknown incident, bad bundle): reported as a tool error. */
 export class ToolError extends Error {
   override name = 'ToolError';
+}
+
+/** The destructive flag for these deps (the MCP destructiveHint). */
+export function isDestructive(tool: Pick<ToolDefinition, 'destructive'>, deps: ToolDeps): boolean {
+  return typeof tool.destructive === 'function' ? tool.destructive(deps) : tool.destructive ?? false;
 }
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {

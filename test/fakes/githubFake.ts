@@ -10,6 +10,18 @@
 //   GET /repos/{o}/{r}/commits/{sha}           the stored commit exactly (files, patches)
 //   GET /repos/{o}/{r}/actions/workflows/{workflow}/runs   created/status filters, paginated
 //
+// Issues (ticket filing), kept in memory per repository (`issues` seeds them; `fake.issues(repo)`):
+//   GET  /repos/{o}/{r}/issues                 state (open|closed|all, default open), labels (comma =
+//                                              all of them, case-insensitive), creator; newest first,
+//                                              paginated; like GitHub, pull requests are listed too
+//   POST /repos/{o}/{r}/issues                 {title, body, labels} -> 201; missing labels are created;
+//                                              422 for no title or a label name over 50 characters
+//   GET  /repos/{o}/{r}/issues/{n}
+//   GET  /repos/{o}/{r}/issues/{n}/comments    oldest first, paginated
+//   POST /repos/{o}/{r}/issues/{n}/comments    {body} -> 201
+//   POST /repos/{o}/{r}/issues/{n}/labels      {labels} -> 200, the issue's labels
+// `GET /repos/{o}/{r}` carries `permissions` when the `permissions` option is set.
+//
 // The commit graph: deployments oldest first, each appending the SHAs its `deployment_commits`
 // entry lists (or its own sha) to one line of history; a stored commit's `parents[0]` wins where
 // present. compare(base, head) is then what git would say: ahead (commits after base up to head,
@@ -18,20 +30,26 @@
 // Auth: `Authorization: token X` or `Bearer X`; anything else is 401 Bad credentials.
 // Pagination: `per_page` (default 30, at most `pageSize`, at most 100), `page`, `Link` headers.
 // Faults, in order, each for `times` matching requests: 429 with retry-after, 403 with
-// x-ratelimit-remaining 0 and x-ratelimit-reset, 5xx, down (connection destroyed), hang (no answer).
+// x-ratelimit-remaining 0 and x-ratelimit-reset, 5xx, down (connection destroyed), hang (no answer),
+// server-error-after (the request is carried out, then answered with 5xx: a lost answer).
+// A fault's `method` limits it to that HTTP method.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 type Json = Record<string, unknown>;
 
-export type GithubFaultKind = 'rate-limit-429' | 'rate-limit-403' | 'server-error' | 'down' | 'hang';
+export type GithubFaultKind = 'rate-limit-429' | 'rate-limit-403' | 'server-error' | 'down' | 'hang' | 'server-error-after';
 
 export interface GithubFault {
   kind: GithubFaultKind;
   /** requests whose path (with query string) contains this string or matches this pattern; default all */
   path?: string | RegExp;
+  /** only requests with this method (GET, POST…); default any */
+  method?: string;
   /** how many matching requests the fault hits; default all of them */
   times?: number;
+  /** matching requests let through before the fault starts hitting; default 0 */
+  skip?: number;
   /** server-error status (default 502) */
   status?: number;
   /** rate-limit-429: retry-after seconds (default 1); rate-limit-403: seconds until x-ratelimit-reset (default 1) */
@@ -49,6 +67,8 @@ export interface GithubFakeRequest {
   at: number;
   /** status answered (null: no answer, i.e. down or hang) */
   status: number | null;
+  /** parsed JSON request body (POST) */
+  body?: unknown;
 }
 
 export interface GithubFakeOptions {
@@ -62,11 +82,21 @@ export interface GithubFakeOptions {
   workflowRuns?: Record<string, Record<string, unknown[]>>;
   /** x-oauth-scopes header (classic tokens); omitted when null or undefined (fine-grained tokens) */
   scopes?: string[] | null;
+  /** full_name -> issues already there (GitHub REST shape; number, title, body, state, labels, created_at) */
+  issues?: Record<string, unknown[]>;
+  /** `permissions` of GET /repos/{o}/{r}, e.g. { push: false } (omitted when undefined) */
+  permissions?: Record<string, boolean>;
+  /** POST /issues drops the labels (as GitHub does without push access) */
+  dropIssueLabels?: boolean;
 }
 
 export interface GithubFake {
   url: string;
   requests: GithubFakeRequest[];
+  /** the repository's issues (and pull requests), in creation order */
+  issues(repo: string): Array<Record<string, any>>;
+  /** the comments of one issue, oldest first */
+  comments(repo: string, number: number): Array<Record<string, any>>;
   close(): Promise<void>;
 }
 
@@ -74,6 +104,9 @@ const DOCS = 'https://docs.github.com/rest';
 
 interface RepoData {
   fullName: string;
+  issues: Json[];
+  /** issue number -> comments */
+  comments: Map<number, Json[]>;
   deployments: Json[];
   commits: Json[];
   deploymentCommits: Record<string, string[]>;
@@ -106,7 +139,7 @@ function loadRepo(raw: unknown): RepoData {
     const first = (c.parents as Array<{ sha?: string }> | undefined)?.[0]?.sha;
     if (first) parent.set(String(c.sha), first);
   }
-  return { fullName: String(r.full_name), deployments, commits, deploymentCommits, parent, bySha };
+  return { fullName: String(r.full_name), issues: [], comments: new Map(), deployments, commits, deploymentCommits, parent, bySha };
 }
 
 /** sha, its first parent, its grandparent... */
@@ -181,9 +214,29 @@ export async function createGithubFake(options: GithubFakeOptions): Promise<Gith
     const repo = loadRepo(raw);
     repos.set(repo.fullName.toLowerCase(), repo);
   }
+  let nextId = 9_000_000;
+  const labelObject = (name: string): Json => ({ id: nextId++, name, color: 'ededed', default: false, description: null });
+  for (const [name, list] of Object.entries(options.issues ?? {})) {
+    let repo = repos.get(name.toLowerCase());
+    if (!repo) {
+      repo = loadRepo({ full_name: name });
+      repos.set(name.toLowerCase(), repo);
+    }
+    for (const raw of list as Json[]) {
+      const issue = structuredClone(raw);
+      issue.number ??= repo.issues.length + 1;
+      issue.id ??= nextId++;
+      issue.state ??= 'open';
+      issue.body ??= null;
+      issue.created_at ??= '2024-01-01T00:00:00Z';
+      issue.labels = ((issue.labels as unknown[] | undefined) ?? []).map((l) => (typeof l === 'string' ? labelObject(l) : l));
+      issue.html_url ??= `https://github.com/${repo.fullName}/issues/${String(issue.number)}`;
+      repo.issues.push(issue);
+    }
+  }
   const runs = new Map<string, Record<string, unknown[]>>();
   for (const [name, byWorkflow] of Object.entries(options.workflowRuns ?? {})) runs.set(name.toLowerCase(), byWorkflow);
-  const faults = (options.faults ?? []).map((f) => ({ ...f, left: f.times ?? Infinity }));
+  const faults = (options.faults ?? []).map((f) => ({ ...f, left: f.times ?? Infinity, skipLeft: f.skip ?? 0 }));
   const requests: GithubFakeRequest[] = [];
   const maxPage = Math.min(100, options.pageSize ?? 100);
   let used = 0;
@@ -228,6 +281,11 @@ export async function createGithubFake(options: GithubFakeOptions): Promise<Gith
   const route = (req: IncomingMessage, res: ServerResponse, rec: GithubFakeRequest) => {
     const parts = rec.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const q = rec.query;
+    if (parts[0] === 'repos' && parts[3] === 'issues') {
+      const repo = repos.get(`${parts[1]}/${parts[2]}`.toLowerCase());
+      if (!repo) return notFound(res, rec);
+      return routeIssues(req, res, rec, repo, parts.slice(4));
+    }
     if (req.method !== 'GET') return send(res, rec, 404, { message: 'Not Found', documentation_url: DOCS });
     if (parts.length === 1 && parts[0] === 'rate_limit') {
       const core = { limit: 5000, used, remaining: 5000 - used, reset: Math.ceil(Date.now() / 1000) + 3600 };
@@ -241,7 +299,15 @@ export async function createGithubFake(options: GithubFakeOptions): Promise<Gith
 
     if (rest.length === 0) {
       const [owner, name] = repo.fullName.split('/');
-      return send(res, rec, 200, { id: 1, name, full_name: repo.fullName, owner: { login: owner, type: 'Organization' }, private: true, default_branch: 'main' });
+      return send(res, rec, 200, {
+        id: 1,
+        name,
+        full_name: repo.fullName,
+        owner: { login: owner, type: 'Organization' },
+        private: true,
+        default_branch: 'main',
+        ...(options.permissions ? { permissions: options.permissions } : {}),
+      });
     }
     if (rest[0] === 'deployments' && rest.length === 1) {
       const list = repo.deployments
@@ -320,6 +386,86 @@ export async function createGithubFake(options: GithubFakeOptions): Promise<Gith
     return notFound(res, rec);
   };
 
+  const labelNames = (issue: Json) => ((issue.labels as Json[] | undefined) ?? []).map((l) => String(l.name));
+  const validationFailed = (res: ServerResponse, rec: GithubFakeRequest, field: string, code = 'missing_field') =>
+    send(res, rec, 422, { message: 'Validation Failed', errors: [{ resource: 'Issue', code, field }], documentation_url: DOCS, status: '422' });
+  const badLabels = (labels: unknown) => !Array.isArray(labels) || labels.some((l) => typeof (typeof l === 'string' ? l : (l as Json)?.name) !== 'string');
+  const labelList = (labels: unknown[]) => labels.map((l) => String(typeof l === 'string' ? l : (l as Json).name).trim()).filter(Boolean);
+
+  const routeIssues = (req: IncomingMessage, res: ServerResponse, rec: GithubFakeRequest, repo: RepoData, rest: string[]) => {
+    const q = rec.query;
+    const body = (rec.body ?? {}) as Json;
+    if (rest.length === 0 && req.method === 'GET') {
+      const state = q.state ?? 'open';
+      const wanted = (q.labels ?? '').split(',').map((l) => l.trim().toLowerCase()).filter(Boolean);
+      const list = repo.issues
+        .filter((i) => state === 'all' || i.state === state)
+        .filter((i) => wanted.every((w) => labelNames(i).some((n) => n.toLowerCase() === w)))
+        .filter((i) => !q.creator || (i.user as Json | undefined)?.login === q.creator)
+        .slice()
+        .sort((a, b) => (q.direction === 'asc' ? 1 : -1) * (timeOf(a.created_at) - timeOf(b.created_at) || Number(a.number) - Number(b.number)));
+      const { page, headers } = paginate(req, q, list);
+      return send(res, rec, 200, structuredClone(page), headers);
+    }
+    if (rest.length === 0 && req.method === 'POST') {
+      if (typeof body.title !== 'string' || body.title.trim() === '') return validationFailed(res, rec, 'title');
+      if (body.labels !== undefined && badLabels(body.labels)) return validationFailed(res, rec, 'labels', 'invalid');
+      const names = labelList((body.labels as unknown[] | undefined) ?? []);
+      if (names.some((n) => n.length > 50)) return validationFailed(res, rec, 'name', 'invalid');
+      const number = repo.issues.reduce((m, i) => Math.max(m, Number(i.number)), 0) + 1;
+      const issue: Json = {
+        id: nextId++,
+        number,
+        title: body.title,
+        body: typeof body.body === 'string' ? body.body : null,
+        state: 'open',
+        labels: options.dropIssueLabels ? [] : [...new Set(names)].map(labelObject),
+        user: { login: 'hindsight-bot', type: 'User' },
+        comments: 0,
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
+        url: `${baseUrl}/repos/${repo.fullName}/issues/${number}`,
+        html_url: `https://github.com/${repo.fullName}/issues/${number}`,
+      };
+      repo.issues.push(issue);
+      return send(res, rec, 201, structuredClone(issue));
+    }
+    const issue = repo.issues.find((i) => String(i.number) === rest[0]);
+    if (!issue) return notFound(res, rec);
+    if (rest.length === 1 && req.method === 'GET') return send(res, rec, 200, structuredClone(issue));
+    if (rest.length === 2 && rest[1] === 'comments') {
+      const list = repo.comments.get(Number(issue.number)) ?? [];
+      if (req.method === 'GET') {
+        const { page, headers } = paginate(req, q, list);
+        return send(res, rec, 200, structuredClone(page), headers);
+      }
+      if (req.method === 'POST') {
+        if (typeof body.body !== 'string' || body.body === '') return validationFailed(res, rec, 'body');
+        const id = nextId++;
+        const comment: Json = {
+          id,
+          body: body.body,
+          user: { login: 'hindsight-bot', type: 'User' },
+          created_at: new Date().toISOString(),
+          html_url: `https://github.com/${repo.fullName}/issues/${String(issue.number)}#issuecomment-${id}`,
+        };
+        list.push(comment);
+        repo.comments.set(Number(issue.number), list);
+        issue.comments = list.length;
+        return send(res, rec, 201, structuredClone(comment));
+      }
+    }
+    if (rest.length === 2 && rest[1] === 'labels' && req.method === 'POST') {
+      if (badLabels(body.labels)) return validationFailed(res, rec, 'labels', 'invalid');
+      const add = labelList(body.labels as unknown[]);
+      if (add.some((n) => n.length > 50)) return validationFailed(res, rec, 'name', 'invalid');
+      const have = labelNames(issue).map((n) => n.toLowerCase());
+      for (const n of add) if (!have.includes(n.toLowerCase())) (issue.labels as Json[]).push(labelObject(n));
+      return send(res, rec, 200, structuredClone(issue.labels));
+    }
+    return notFound(res, rec);
+  };
+
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     const rec: GithubFakeRequest = {
@@ -332,9 +478,36 @@ export async function createGithubFake(options: GithubFakeOptions): Promise<Gith
       status: null,
     };
     requests.push(rec);
+    // a GET is handled at once, as it always was; other methods once their body is in
+    if (rec.method === 'GET' || rec.method === 'HEAD') return handle(req, res, rec);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text) {
+        try {
+          rec.body = JSON.parse(text);
+        } catch {
+          return send(res, rec, 400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' });
+        }
+      }
+      handle(req, res, rec);
+    });
+  });
 
-    const fault = faults.find((f) => f.left > 0 && (f.path === undefined || (typeof f.path === 'string' ? rec.path.includes(f.path) : f.path.test(rec.path))));
-    if (fault) {
+  const handle = (req: IncomingMessage, res: ServerResponse, rec: GithubFakeRequest) => {
+    const fault = faults.find((f) => {
+      const matches =
+        f.left > 0 &&
+        (f.method === undefined || f.method.toUpperCase() === rec.method) &&
+        (f.path === undefined || (typeof f.path === 'string' ? rec.path.includes(f.path) : f.path.test(rec.path)));
+      if (matches && f.skipLeft > 0) {
+        f.skipLeft -= 1;
+        return false;
+      }
+      return matches;
+    });
+    if (fault && fault.kind !== 'server-error-after') {
       fault.left -= 1;
       switch (fault.kind) {
         case 'down':
@@ -366,18 +539,31 @@ export async function createGithubFake(options: GithubFakeOptions): Promise<Gith
     const auth = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(rec.authorization ?? '');
     if (!auth || auth[1] !== options.token) return send(res, rec, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
     used += 1;
+    if (fault) {
+      // carried out, answer lost: the route's answer is replaced by a 5xx
+      fault.left -= 1;
+      const sink = { writeHead: () => sink, end: () => sink } as unknown as ServerResponse;
+      try {
+        route(req, sink, rec);
+      } catch {
+        // the answer is lost either way
+      }
+      return send(res, rec, fault.status ?? 502, { message: 'Server Error' });
+    }
     try {
       route(req, res, rec);
     } catch (err) {
       send(res, rec, 500, { message: `fake: ${(err as Error).message}` });
     }
-  });
+  };
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: baseUrl,
     requests,
+    issues: (repo) => repos.get(repo.toLowerCase())?.issues ?? [],
+    comments: (repo, number) => repos.get(repo.toLowerCase())?.comments.get(number) ?? [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -2,6 +2,13 @@
 // bundle's sources.slack section. It speaks what @slack/web-api sends (POST, form-encoded or
 // JSON, `Authorization: Bearer`) and answers like Slack: HTTP 200 with `{ ok: true, ...,
 // response_metadata: { next_cursor } }` or `{ ok: false, error }`, HTTP 429 with Retry-After.
+//
+// For the review loop it also writes: chat.postMessage / chat.update (blocks and metadata kept,
+// Block Kit limits checked), reactions.get / reactions.add, usergroups.users.list, and the
+// files.uploadV2 flow of @slack/web-api (files.getUploadURLExternal -> POST to the returned
+// upload URL on this same server -> files.completeUploadExternal, which shares the file as a
+// message in the channel / thread). Every channel has its own message list; the harvest
+// channel's list is `opts.messages` itself. Metadata is returned only with include_all_metadata.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,6 +26,11 @@ export interface SlackFakeFaults {
   down?: boolean;
   /** every request waits this long before answering */
   hangMs?: number;
+  /**
+   * these methods answer HTTP 503 (`upload` names the file upload URL). Read on every request:
+   * change `fake.faults.downFor` to take methods down and bring them back.
+   */
+  downFor?: string[];
 }
 
 export interface SlackFakeOptions {
@@ -33,6 +45,8 @@ export interface SlackFakeOptions {
   /** granted scopes, sent as x-oauth-scopes and enforced per method */
   scopes?: string[];
   faults?: SlackFakeFaults;
+  /** user group id -> member user ids, for usergroups.users.list */
+  usergroups?: Record<string, string[]>;
 }
 
 export interface FakeRequest {
@@ -46,14 +60,40 @@ export interface FakeRequest {
   authorized: boolean;
 }
 
+export interface FakeFile {
+  id: string;
+  filename: string;
+  length: number;
+  title?: string;
+  /** what was POSTed to the upload URL (null until then) */
+  content: string | null;
+  completed: boolean;
+}
+
 export interface SlackFake {
   /** base like http://127.0.0.1:PORT/api */
   url: string;
   requests: FakeRequest[];
+  /** the live fault settings (`downFor` may be changed between calls) */
+  faults: SlackFakeFaults;
+  /** uploaded files by id */
+  files: Map<string, FakeFile>;
+  /** the app's own identity (auth.test), author of everything it posts */
+  bot: { userId: string; botId: string };
+  /** a human reply in a thread; returns its ts */
+  addReply(channel: string, threadTs: string, msg: { user: string; text: string }): string;
+  /** a human reaction on a message (top-level or reply) */
+  addReaction(channel: string, ts: string, name: string, user: string): void;
+  /** every message of the channel (top-level and replies), oldest first; the stored objects */
+  messagesIn(channel: string): FakeMessage[];
   close(): Promise<void>;
 }
 
 export const ALL_READ_SCOPES = ['channels:history', 'groups:history', 'channels:read', 'groups:read', 'users:read'];
+/** what the review loop uses on top of the read scopes */
+export const ALL_REVIEW_SCOPES = [...ALL_READ_SCOPES, 'chat:write', 'files:write', 'reactions:read', 'reactions:write', 'usergroups:read'];
+
+const BOT = { userId: 'U0HINDSIGHT', botId: 'B0HINDSIGHT', appId: 'A0HINDSIGHT' };
 
 function micros(ts: string | undefined, fallback: number): number {
   if (ts === undefined || ts === '') return fallback;
@@ -70,10 +110,46 @@ function decodeCursor(cursor: string | undefined): number | null {
   return m ? Number(m[1]) : null;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The file content of an upload: the first file part of a multipart body, else the raw body. */
+async function uploadedContent(req: IncomingMessage, raw: Buffer): Promise<string> {
+  const type = req.headers['content-type'] ?? '';
+  if (type.toLowerCase().startsWith('multipart/form-data')) {
+    const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': type } }).formData();
+    for (const [, value] of form) if (typeof value !== 'string') return await value.text();
+    for (const [, value] of form) return String(value);
+    return '';
+  }
+  return raw.toString('utf8');
+}
+
+function parseJson<T>(value: string | undefined): T | undefined | 'invalid' {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return 'invalid';
+  }
+}
+
+type Block = { type?: string; text?: { text?: string }; elements?: Array<{ text?: string }> };
+
+/** Block Kit limits Slack enforces on messages: 50 blocks, section 3000, header 150 characters. */
+function invalidBlocks(blocks: unknown): string | null {
+  if (!Array.isArray(blocks)) return 'blocks must be an array';
+  if (blocks.length > 50) return 'no more than 50 items allowed [json-pointer:/blocks]';
+  for (const [i, b] of (blocks as Block[]).entries()) {
+    if (!b || typeof b.type !== 'string') return `missing type [json-pointer:/blocks/${i}]`;
+    if (b.type === 'section' && (b.text?.text ?? '').length > 3000) return `must be less than 3001 characters [json-pointer:/blocks/${i}/text]`;
+    if (b.type === 'header' && (b.text?.text ?? '').length > 150) return `must be less than 151 characters [json-pointer:/blocks/${i}/text]`;
+    if (b.type === 'context' && (!Array.isArray(b.elements) || b.elements.length > 10)) return `context elements [json-pointer:/blocks/${i}/elements]`;
+  }
+  return null;
 }
 
 function parseParams(req: IncomingMessage, body: string, url: URL): Record<string, string> {
@@ -93,7 +169,17 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
   const requests: FakeRequest[] = [];
   const pageSize = opts.pageSize ?? 1000;
   const scopes = opts.scopes ?? ALL_READ_SCOPES;
-  const faults = opts.faults ?? {};
+  const faults: SlackFakeFaults = opts.faults ?? {};
+  const files = new Map<string, FakeFile>();
+  let fileSeq = 0;
+  let msgSeq = 0;
+  let lastTsMicros = 0;
+  let baseUrl = '';
+  /** unique, increasing and never in the future of the next Date.now() millisecond */
+  const nextTs = () => {
+    lastTsMicros = Math.max(Date.now() * 1000, lastTsMicros + 1);
+    return `${Math.floor(lastTsMicros / 1_000_000)}.${String(lastTsMicros % 1_000_000).padStart(6, '0')}`;
+  };
   let failures5xx = faults.failWith5xx ?? 0;
   let rateLimited = false;
   const timers = new Map<NodeJS.Timeout, () => void>();
@@ -114,13 +200,60 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
   });
   const channels = [...(opts.extraChannels ?? []), opts.channel].map(fullChannel);
   const findChannel = (id: string | undefined) => channels.find((c) => c.id === id);
-  const messagesOf = (id: string) => (id === opts.channel.id ? opts.messages : []);
+  const store = new Map<string, FakeMessage[]>();
+  const messagesOf = (id: string): FakeMessage[] => {
+    if (id === opts.channel.id) return opts.messages;
+    let list = store.get(id);
+    if (!list) store.set(id, (list = []));
+    return list;
+  };
+  /** metadata goes out only when asked for, like Slack */
+  const out = (m: FakeMessage, params: Record<string, string>): FakeMessage => {
+    if (m.metadata === undefined || truthy(params.include_all_metadata)) return m;
+    const { metadata: _m, ...rest } = m;
+    return rest as FakeMessage;
+  };
+  const findMessage = (channel: string, ts: string | undefined) => messagesOf(channel).find((m) => m.ts === ts);
+  /** a message in a channel (thread reply when threadTs), with the parent's reply fields kept up to date */
+  const append = (channel: string, msg: Record<string, unknown>, threadTs?: string): FakeMessage => {
+    const list = messagesOf(channel);
+    const ts = nextTs();
+    const m: FakeMessage = { type: 'message', ...msg, ts };
+    if (threadTs) {
+      m.thread_ts = threadTs;
+      const parent = list.find((p) => p.ts === threadTs);
+      if (parent) {
+        parent.thread_ts = parent.ts;
+        parent.reply_count = Number(parent.reply_count ?? 0) + 1;
+        parent.latest_reply = ts;
+        const users = new Set((parent.reply_users as string[] | undefined) ?? []);
+        if (typeof m.user === 'string') users.add(m.user);
+        parent.reply_users = [...users];
+        parent.reply_users_count = users.size;
+      }
+    }
+    list.push(m);
+    return m;
+  };
+  const addReaction = (m: FakeMessage, name: string, user: string): boolean => {
+    const reactions = ((m.reactions as Array<{ name: string; users: string[]; count: number }> | undefined) ?? []);
+    let r = reactions.find((x) => x.name === name);
+    if (!r) reactions.push((r = { name, users: [], count: 0 }));
+    if (r.users.includes(user)) return false;
+    r.users.push(user);
+    r.count = r.users.length;
+    m.reactions = reactions;
+    return true;
+  };
+  /** channel by id, or by name (#name) as chat.postMessage accepts */
+  const channelFor = (ref: string | undefined) => findChannel(ref) ?? channels.find((c) => `#${String(c.name)}` === ref || c.name === ref);
+  const botMessage = (fields: Record<string, unknown>) => ({ user: BOT.userId, bot_id: BOT.botId, app_id: BOT.appId, team: 'T0FAKE0001', ...fields });
 
   const isTopLevel = (m: FakeMessage) => m.thread_ts === undefined || m.thread_ts === m.ts || m.subtype === 'thread_broadcast';
 
   function inRange(params: Record<string, string>) {
     const oldest = micros(params.oldest, 0);
-    const latest = micros(params.latest, Date.now() * 1000);
+    const latest = micros(params.latest, Number.POSITIVE_INFINITY);
     const inclusive = truthy(params.inclusive);
     return (m: FakeMessage) => {
       const t = micros(m.ts, Number.NaN);
@@ -142,7 +275,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
   function handle(method: string, params: Record<string, string>): Record<string, unknown> {
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://fernhill.slack.com/', team: 'Fernhill', user: 'hindsight', team_id: 'T0FAKE0001', user_id: 'U0HINDSIGHT', bot_id: 'B0HINDSIGHT', is_enterprise_install: false };
+        return { ok: true, url: 'https://fernhill.slack.com/', team: 'Fernhill', user: 'hindsight', team_id: 'T0FAKE0001', user_id: BOT.userId, bot_id: BOT.botId, is_enterprise_install: false };
 
       case 'conversations.list': {
         const types = (params.types ?? 'public_channel').split(',').map((t) => t.trim());
@@ -173,7 +306,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
           .sort((a, b) => micros(b.ts, 0) - micros(a.ts, 0)); // newest first, like Slack
         const p = page(top, params);
         if (!p) return { ok: false, error: 'invalid_cursor' };
-        return { ok: true, messages: p.items, has_more: p.next !== '', pin_count: 0, channel_actions_ts: null, channel_actions_count: 0, response_metadata: { next_cursor: p.next } };
+        return { ok: true, messages: p.items.map((m) => out(m, params)), has_more: p.next !== '', pin_count: 0, channel_actions_ts: null, channel_actions_count: 0, response_metadata: { next_cursor: p.next } };
       }
 
       case 'conversations.replies': {
@@ -190,7 +323,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
         // like Slack, every page starts with the parent
         const p = page(replies, { ...params, limit: String(Math.max(1, (Number(params.limit) || 1000) - 1)) });
         if (!p) return { ok: false, error: 'invalid_cursor' };
-        return { ok: true, messages: [parent, ...p.items], has_more: p.next !== '', response_metadata: { next_cursor: p.next } };
+        return { ok: true, messages: [parent, ...p.items].map((m) => out(m, params)), has_more: p.next !== '', response_metadata: { next_cursor: p.next } };
       }
 
       case 'users.info': {
@@ -224,6 +357,112 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
         };
       }
 
+      case 'chat.postMessage': {
+        if (!scopes.includes('chat:write')) return missingScope('chat:write');
+        const c = channelFor(params.channel);
+        if (!c) return { ok: false, error: 'channel_not_found' };
+        const blocks = parseJson<unknown[]>(params.blocks);
+        const metadata = parseJson<Record<string, unknown>>(params.metadata);
+        if (blocks === 'invalid') return { ok: false, error: 'invalid_blocks_format' };
+        if (metadata === 'invalid') return { ok: false, error: 'invalid_metadata_format' };
+        if (blocks !== undefined) {
+          const why = invalidBlocks(blocks);
+          if (why) return { ok: false, error: 'invalid_blocks', errors: [why] };
+        }
+        if (!params.text && (blocks === undefined || (Array.isArray(blocks) && blocks.length === 0))) return { ok: false, error: 'no_text' };
+        if ((params.text ?? '').length > 40_000) return { ok: false, error: 'msg_too_long' };
+        if (metadata !== undefined && (typeof metadata.event_type !== 'string' || typeof metadata.event_payload !== 'object')) return { ok: false, error: 'invalid_metadata_schema' };
+        const threadTs = params.thread_ts || undefined;
+        if (threadTs && !findMessage(c.id as string, threadTs)) return { ok: false, error: 'thread_not_found' };
+        const fields: Record<string, unknown> = { text: params.text ?? '' };
+        if (blocks !== undefined) fields.blocks = blocks;
+        if (metadata !== undefined) fields.metadata = metadata;
+        const m = append(c.id as string, botMessage(fields), threadTs);
+        return { ok: true, channel: c.id, ts: m.ts, message: m };
+      }
+
+      case 'chat.update': {
+        if (!scopes.includes('chat:write')) return missingScope('chat:write');
+        const c = findChannel(params.channel);
+        if (!c) return { ok: false, error: 'channel_not_found' };
+        const m = findMessage(c.id as string, params.ts);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        if (m.bot_id !== BOT.botId) return { ok: false, error: 'cant_update_message' };
+        const blocks = parseJson<unknown[]>(params.blocks);
+        const metadata = parseJson<Record<string, unknown>>(params.metadata);
+        if (blocks === 'invalid') return { ok: false, error: 'invalid_blocks_format' };
+        if (metadata === 'invalid') return { ok: false, error: 'invalid_metadata_format' };
+        if (blocks !== undefined) {
+          const why = invalidBlocks(blocks);
+          if (why) return { ok: false, error: 'invalid_blocks', errors: [why] };
+        }
+        if (params.text !== undefined) m.text = params.text;
+        if (blocks !== undefined) m.blocks = blocks;
+        if (metadata !== undefined) m.metadata = metadata;
+        m.edited = { user: BOT.userId, ts: nextTs() };
+        return { ok: true, channel: c.id, ts: m.ts, text: m.text, message: m };
+      }
+
+      case 'reactions.get': {
+        if (!scopes.includes('reactions:read')) return missingScope('reactions:read');
+        const c = findChannel(params.channel);
+        if (!c) return { ok: false, error: 'channel_not_found' };
+        const m = findMessage(c.id as string, params.timestamp);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        return { ok: true, type: 'message', channel: c.id, message: out(m, {}) };
+      }
+
+      case 'reactions.add': {
+        if (!scopes.includes('reactions:write')) return missingScope('reactions:write');
+        const c = findChannel(params.channel);
+        if (!c) return { ok: false, error: 'channel_not_found' };
+        const m = findMessage(c.id as string, params.timestamp);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        if (!params.name) return { ok: false, error: 'invalid_name' };
+        return addReaction(m, params.name, BOT.userId) ? { ok: true } : { ok: false, error: 'already_reacted' };
+      }
+
+      case 'usergroups.users.list': {
+        if (!scopes.includes('usergroups:read')) return missingScope('usergroups:read');
+        const users = opts.usergroups?.[params.usergroup ?? ''];
+        if (!users) return { ok: false, error: 'no_such_subteam' };
+        return { ok: true, users: [...users] };
+      }
+
+      case 'files.getUploadURLExternal': {
+        if (!scopes.includes('files:write')) return missingScope('files:write');
+        const length = Number(params.length);
+        if (!params.filename) return { ok: false, error: 'invalid_arguments' };
+        if (!Number.isInteger(length) || length < 1) return { ok: false, error: 'invalid_length' };
+        const id = `F0FAKE${String(++fileSeq).padStart(5, '0')}`;
+        files.set(id, { id, filename: params.filename, length, content: null, completed: false });
+        return { ok: true, upload_url: `${baseUrl}/upload/v1/${id}`, file_id: id };
+      }
+
+      case 'files.completeUploadExternal': {
+        if (!scopes.includes('files:write')) return missingScope('files:write');
+        const list = parseJson<Array<{ id: string; title?: string }>>(params.files);
+        if (!Array.isArray(list) || list.length === 0) return { ok: false, error: 'invalid_arguments' };
+        const done: FakeFile[] = [];
+        for (const f of list) {
+          const file = files.get(f.id);
+          if (!file || file.content === null) return { ok: false, error: 'file_not_found' };
+          if (file.completed) return { ok: false, error: 'file_already_completed' };
+          done.push(file);
+        }
+        const c = params.channel_id ? findChannel(params.channel_id) : undefined;
+        if (params.channel_id && !c) return { ok: false, error: 'channel_not_found' };
+        const threadTs = params.thread_ts || undefined;
+        if (c && threadTs && !findMessage(c.id as string, threadTs)) return { ok: false, error: 'thread_not_found' };
+        for (const [i, file] of done.entries()) {
+          file.completed = true;
+          file.title = list[i]!.title ?? file.filename;
+        }
+        const shared = done.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.length, mimetype: 'text/plain', user: BOT.userId }));
+        if (c) append(c.id as string, botMessage({ text: params.initial_comment ?? '', files: shared, upload: true }), threadTs);
+        return { ok: true, files: shared.map((f) => ({ ...f, channels: c ? [c.id] : [] })) };
+      }
+
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -232,14 +471,30 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const body = await readBody(req);
+      const raw = await readBody(req);
+      const body = raw.toString('utf8');
       const match = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
+      const upload = /^\/upload\/v1\/([A-Za-z0-9]+)$/.exec(url.pathname);
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
         if (res.destroyed) return;
         const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
         res.writeHead(status, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json; charset=utf-8', ...headers });
         res.end(text);
       };
+      if (upload) {
+        // the upload URL handed out by files.getUploadURLExternal (bytes, not a Web API method)
+        const record: FakeRequest = { method: 'upload', at: Date.now(), status: 0, params: { file: upload[1]! }, authorized: true };
+        requests.push(record);
+        const reply = (status: number, text: string) => {
+          record.status = status;
+          send(status, text);
+        };
+        if (faults.down || faults.downFor?.includes('upload')) return reply(503, 'service unavailable');
+        const file = files.get(upload[1]!);
+        if (!file || req.method !== 'POST') return reply(404, 'not found');
+        file.content = await uploadedContent(req, raw);
+        return reply(200, `OK - ${Buffer.byteLength(file.content)}`);
+      }
       let params: Record<string, string> = {};
       try {
         params = parseParams(req, body, url);
@@ -275,6 +530,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
         return reply(503, 'service unavailable');
       }
       const method = match[1]!;
+      if (faults.downFor?.includes(method)) return reply(503, 'service unavailable');
       if (faults.rateLimitOnce === method && !rateLimited) {
         rateLimited = true;
         return reply(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(faults.retryAfterSeconds ?? 1) });
@@ -292,9 +548,31 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
+  const knownChannel = (channel: string) => {
+    const c = findChannel(channel);
+    if (!c) throw new Error(`slack fake: no channel ${channel}`);
+    return c.id as string;
+  };
   return {
     url: `http://127.0.0.1:${port}/api`,
     requests,
+    faults,
+    files,
+    bot: { userId: BOT.userId, botId: BOT.botId },
+    addReply(channel, threadTs, msg) {
+      const id = knownChannel(channel);
+      if (!findMessage(id, threadTs)) throw new Error(`slack fake: no message ${threadTs} in ${channel}`);
+      return append(id, { user: msg.user, text: msg.text, client_msg_id: `fake-${++msgSeq}` }, threadTs).ts;
+    },
+    addReaction(channel, ts, name, user) {
+      const m = findMessage(knownChannel(channel), ts);
+      if (!m) throw new Error(`slack fake: no message ${ts} in ${channel}`);
+      addReaction(m, name, user);
+    },
+    messagesIn(channel) {
+      return [...messagesOf(knownChannel(channel))].sort((a, b) => micros(a.ts, 0) - micros(b.ts, 0));
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const [t, release] of timers) {

@@ -1,0 +1,102 @@
+// `hindsight watch`: the unattended loop. Polls (and optionally listens for webhooks), then works
+// through due incidents one stage at a time. SIGTERM/SIGINT let the current stage finish, then
+// exit 0; a stage killed midway is simply redone on restart (every stage is idempotent).
+import type { Server } from 'node:http';
+import type { HarvestConfig } from '../harvest/config.js';
+import { IncidentStore } from '../store/incidentStore.js';
+import type { Logger } from './logger.js';
+import { step } from './pipeline.js';
+import { pollOpsgenie, pollPagerDuty } from './poller.js';
+import { startWebhookServer } from './webhook.js';
+import { WatchStore } from './watchStore.js';
+import { redactSecrets } from '../core/redact.js';
+
+export interface WatchOptions {
+  home: string;
+  config: HarvestConfig;
+  log: Logger;
+  writesEnabled: boolean;
+  listenPort?: number;
+  listenHost?: string;
+  /** run one poll and work until nothing is due, then return (cron-style) */
+  once?: boolean;
+  retryFailed?: boolean;
+  /** pause between stages (lets operators and tests observe each checkpoint) */
+  stageDelayMs?: number;
+}
+
+const sleep = (ms: number, signal: { stopping: boolean }) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    const tick = setInterval(() => {
+      if (signal.stopping) {
+        clearTimeout(t);
+        clearInterval(tick);
+        resolve();
+      }
+    }, 100);
+    setTimeout(() => clearInterval(tick), ms + 10);
+  });
+
+export async function watch(opts: WatchOptions): Promise<void> {
+  const { config, log } = opts;
+  const store = new WatchStore(opts.home);
+  const incidents = IncidentStore.open(opts.home);
+  const state = { stopping: false };
+  const stop = (signal: string) => {
+    if (!state.stopping) log.info({ signal }, 'stopping after the current stage');
+    state.stopping = true;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (opts.retryFailed) log.info({ count: store.retryFailed() }, 'failed incidents queued again');
+
+  let server: Server | null = null;
+  if (opts.listenPort !== undefined) {
+    if (!config.autonomous.webhookSecret) throw new Error('--listen needs PAGERDUTY_WEBHOOK_SECRET to verify deliveries');
+    server = await startWebhookServer({
+      port: opts.listenPort,
+      host: opts.listenHost,
+      secret: config.autonomous.webhookSecret,
+      store,
+      services: config.autonomous.watch.services,
+      onQueued: (id) => log.info({ incident: id, stage: 'seen' }, 'queued from webhook'),
+      log: (msg, extra) => log.info(extra ?? {}, msg),
+    });
+    const address = server.address();
+    log.info({ port: typeof address === 'object' && address ? address.port : opts.listenPort }, 'listening for PagerDuty webhooks');
+  }
+  log.info({ interval_ms: config.autonomous.watch.intervalMs, writes: opts.writesEnabled, llm: Boolean(config.autonomous.llm.apiKey), review_channel: config.autonomous.review.channel }, 'watching');
+
+  const deps = { config, store, incidents, log, writesEnabled: opts.writesEnabled };
+  let nextPoll = 0;
+  try {
+    while (!state.stopping) {
+      if (Date.now() >= nextPoll) {
+        for (const [name, poll] of [['pagerduty', pollPagerDuty], ['opsgenie', pollOpsgenie]] as const) {
+          try {
+            const queued = await poll(config, store);
+            if (queued) log.info({ source: name, queued }, 'resolved incidents queued');
+          } catch (err) {
+            log.warn({ source: name }, `poll failed: ${redactSecrets((err as Error).message)}`);
+          }
+        }
+        const jitter = 0.8 + Math.random() * 0.4;
+        nextPoll = Date.now() + config.autonomous.watch.intervalMs * jitter;
+      }
+      const due = store.due();
+      for (const incident of due) {
+        if (state.stopping) break;
+        await step(deps, incident);
+        if (opts.stageDelayMs) await sleep(opts.stageDelayMs, state);
+      }
+      if (opts.once && store.due().length === 0) break;
+      if (due.length === 0) await sleep(Math.min(1000, config.autonomous.watch.intervalMs), state);
+    }
+  } finally {
+    server?.close();
+    store.close();
+    incidents.close();
+    log.info('stopped');
+  }
+}
