@@ -116,7 +116,7 @@ describe('commands', () => {
   });
 
   it('--help works for every command', () => {
-    for (const c of ['demo', 'postmortem', 'timeline', 'trigger', 'validate', 'serve', 'eval']) {
+    for (const c of ['demo', 'postmortem', 'timeline', 'trigger', 'validate', 'serve', 'eval', 'harvest', 'doctor', 'watch', 'status']) {
       const r = run([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`hindsight ${c}`));
