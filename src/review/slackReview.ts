@@ -21,11 +21,11 @@
 // Content. Everything posted comes from the (already redacted) report; each string still goes
 // through redactSecrets as a last guard, then through Slack's mrkdwn escaping of &, < and > (so a
 // report can never produce a mention such as <!channel> or a link).
-import { LogLevel, WebClient, type Logger } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { redactSecrets } from '../core/redact.js';
 import type { Report } from '../core/report.js';
 import { VendorError, withRetries, type Classified } from '../harvest/retry.js';
-import { classifySlackError, type SlackCredentials } from '../harvest/sources/slack.js';
+import { classifySlackError, makeScrub, silentLogger, type SlackCredentials } from '../harvest/sources/slack.js';
 import type { HttpPolicy } from '../harvest/types.js';
 
 const SOURCE = 'slack';
@@ -69,24 +69,6 @@ export class SlackReviewError extends VendorError {
     super(SOURCE, message, status, retryable, retryAfterMs);
     this.name = 'SlackReviewError';
   }
-}
-
-const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => LogLevel.ERROR,
-  setName() {},
-};
-
-function makeScrub(token: string): (s: string) => string {
-  return (s) => {
-    let out = token ? s.split(token).join('[REDACTED]') : s;
-    out = out.replace(/xox[a-z]-[A-Za-z0-9-]+/g, '[REDACTED]').replace(/xapp-[A-Za-z0-9-]+/g, '[REDACTED]');
-    return out.length > 300 ? `${out.slice(0, 300)}…` : out;
-  };
 }
 
 type SlackResult = Record<string, unknown> & { response_metadata?: { next_cursor?: string; scopes?: string[] } };

@@ -14,7 +14,7 @@
 // Responses are turned back into Datadog's wire JSON (snake_case) with the SDK's ObjectSerializer,
 // so the bundle keeps the vendor's own shapes.
 // The SDK is large (seconds to load): it is imported on first use, not when this module loads.
-import type { client, v1, v2 } from '@datadog/datadog-api-client';
+import type { client, v2 } from '@datadog/datadog-api-client';
 import { templated, type VendorCredentials } from '../config.js';
 import type { DoctorCheck } from '../doctorTypes.js';
 import { classifyStatus, parseRetryAfter, VendorError, withRetries, type Classified } from '../retry.js';

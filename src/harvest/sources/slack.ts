@@ -41,7 +41,8 @@ const AUTH_CODES = new Set(['invalid_auth', 'not_authed', 'account_inactive', 't
 
 type Msg = Record<string, unknown> & { ts: string };
 
-const silentLogger: Logger = {
+/** A logger that prints nothing: no token or message text can reach the console through the SDK. */
+export const silentLogger: Logger = {
   debug() {},
   info() {},
   warn() {},
@@ -63,7 +64,8 @@ class SlackCallError extends VendorError {
   }
 }
 
-function makeScrub(token: string): (s: string) => string {
+/** Removes the token (and anything shaped like a Slack token) from an error or log line. */
+export function makeScrub(token: string): (s: string) => string {
   return (s) => {
     let out = token ? s.split(token).join('[REDACTED]') : s;
     out = out.replace(/xox[a-z]-[A-Za-z0-9-]+/g, '[REDACTED]').replace(/xapp-[A-Za-z0-9-]+/g, '[REDACTED]');
