@@ -103,4 +103,40 @@ describe('triggering change', () => {
     expect(report.trigger?.evidence.join('\n')).toMatch(/reverts/);
     expect(report.candidates.find((c) => c.deployment_id === 701)!.ruled).toBe('out');
   });
+
+  it('blames a shared configuration change that targets the service and governs the failure', () => {
+    const replicas: DeploySpec = {
+      repo: 'acme/platform-config',
+      id: 800,
+      finishedAt: -1,
+      commits: [{ sha: sha('replicas'), message: 'Right-size gateway', files: [{ filename: 'services/gateway-api/values.yaml', patch: '@@ -1,3 +1,3 @@\n deployment:\n-  replicas: 6\n+  replicas: 1\n   cpu: 500m' }] }],
+    };
+    const report = postmortem(buildIncident({ ...base, errorLog: 'upstream connect error: no healthy upstream for gateway-api ({n})', deployments: [docsDeploy, replicas] }));
+    expect(report.trigger).toMatchObject({ repo: 'acme/platform-config', deployment_id: 800, kind: 'config_change' });
+    expect(report.trigger!.evidence.join('\n')).toMatch(/replicas from 6 to 1/);
+  });
+
+  it('does not blame a timeout change when the errors quote a different limit', () => {
+    const cacheTimeout: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 801,
+      finishedAt: -2,
+      commits: [{ sha: sha('cache-timeout'), message: 'Tune cache timeout', files: [{ filename: 'config/cache.yaml', patch: '@@ -1,2 +1,2 @@\n cache:\n-  read_timeout_ms: 500\n+  read_timeout_ms: 200' }] }],
+    };
+    const report = postmortem(buildIncident({ ...base, errorLog: 'ProviderError: upstream request timed out after 10000ms ({n})', deployments: [cacheTimeout] }));
+    expect(report.trigger).toBeNull();
+  });
+
+  it('explains a traffic surge without blaming a change', () => {
+    const report = postmortem(
+      buildIncident({
+        ...base,
+        errorLog: 'request queue full, shedding load ({n})',
+        deployments: [docsDeploy],
+        extraSeries: [{ metric: 'trace.http.request.hits', scope: 'service:gateway-api', value: (m) => (m >= -1 && m < 40 ? 2400 + (Math.round(m * 6) % 5) : 300 + (Math.round(m * 6) % 7)) }],
+      }),
+    );
+    expect(report.trigger).toBeNull();
+    expect(report.root_cause).toMatch(/traffic surge/i);
+  });
 });

@@ -5,7 +5,7 @@
 // to be undone by a rollback that ended the incident.
 import { describeConfigChange, type ChangeAnalysis } from './changes.js';
 import type { DeploymentFact, IncidentFacts } from './facts.js';
-import { modeChangeNoun, modeLabel, type FailureMode } from './failureModes.js';
+import { modeChangeNoun, modeLabel, modesOfChange, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
 import { nameTokens, subwords } from './signals.js';
 
@@ -120,14 +120,37 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: I
     weights.push(0.15);
     evidence.push(`it flips ${flips.map((c) => `${c.key.split('.').pop()} (${c.from} → ${c.to})`).slice(0, 2).join(', ')}, switching code paths at deploy time`);
   }
+  let valueShown = false;
   for (const c of change.configChanges) {
     if (c.to === null || !/^\d+(\.\d+)?$/.test(c.to)) continue;
     const valueRe = new RegExp(`(^|[^\\d.])${c.to.replace('.', '\\.')}(?![\\d.])`);
     const sig = signals.incidentSignatures.find((s) => s.level === 'error' && valueRe.test(s.sample));
     if (sig) {
       specific++;
+      valueShown = true;
       weights.push(0.2);
       evidence.push(`${describeConfigChange(c)}; errors show the new limit: "${sig.sample.slice(0, 120)}"`);
+      break;
+    }
+  }
+  // A changed setting that governs the failing mechanism (a pool size for pool exhaustion, a
+  // timeout for timeouts, replicas for capacity) is specific evidence, unless the errors quote a
+  // different limit than the one it now has (then it governs some other call).
+  if (!valueShown) {
+    const errorText = signals.incidentSignatures.filter((s) => s.level === 'error').slice(0, 8).map((s) => s.sample).join('\n');
+    // Limits the errors quote: "timed out after 10000ms", "pool exhausted (10/10)".
+    const quoted: Partial<Record<FailureMode, string[]>> = {
+      timeout: [...errorText.matchAll(/(?:timed out|timeout|deadline)\D{0,20}?(\d+(?:\.\d+)?)\s?(?:ms|s)\b/gi)].map((m) => m[1]!),
+      connection_pool: [...errorText.matchAll(/\(\s*\d+\s*\/\s*(\d+)\s*\)|pool\D{0,12}\d+\s*\/\s*(\d+)/gi)].map((m) => (m[1] ?? m[2])!),
+    };
+    for (const mode of shared) {
+      const governing = change.configChanges.find((c) => c.to !== null && modesOfChange(c.key).includes(mode));
+      if (!governing) continue;
+      const limits = quoted[mode] ?? [];
+      if (limits.length && !limits.includes(governing.to!)) continue;
+      specific++;
+      weights.push(0.2);
+      evidence.push(`${describeConfigChange(governing)}: the setting governs ${modeLabel(mode).replace(/^a /, '')}, the failure the incident shows`);
       break;
     }
   }

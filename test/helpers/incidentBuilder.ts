@@ -36,6 +36,8 @@ export interface IncidentSpec {
   errorLog?: string;
   deployments: DeploySpec[];
   chat?: Array<{ at: number; user: string; text: string }>;
+  /** more metric series: value as a function of minutes relative to base */
+  extraSeries?: Array<{ metric: string; scope: string; value: (minutes: number) => number }>;
   users?: Record<string, { name: string; real_name: string }>;
 }
 
@@ -124,7 +126,10 @@ export function buildIncident(spec: IncidentSpec): Bundle {
       },
       github: { repos: [...repos.values()] },
       datadog: {
-        metrics: [{ metric: 'trace.http.request.errors', scope: `service:${spec.service}`, interval: 10, pointlist: points }],
+        metrics: [
+          { metric: 'trace.http.request.errors', scope: `service:${spec.service}`, interval: 10, pointlist: points },
+          ...(spec.extraSeries ?? []).map((x) => ({ metric: x.metric, scope: x.scope, interval: 10, pointlist: points.map(([t]) => [t, x.value((t - BASE_MS) / 60_000)]) })),
+        ],
         events: [],
       },
       logs,
