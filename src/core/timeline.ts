@@ -70,15 +70,21 @@ export function buildTimelineEvents(
   // Incident record: fills in what the paging system's log does not show.
   const pdEntries = src.pagerduty?.log_entries ?? [];
   const ogLogs = src.opsgenie?.logs ?? [];
-  const hasPdType = (prefix: string) => pdEntries.some((e) => e.type.startsWith(prefix));
-  const hasOg = (re: RegExp) => ogLogs.some((l) => re.test(l.log));
-  if (!hasPdType('trigger') && !hasOg(/created|triggered/i)) {
+  // The incident record's own times are kept unless the paging log shows the same moment: when the
+  // two disagree (a re-triggered incident, a clock in another source), both are facts.
+  const loggedAt = (prefix: string, og: RegExp) => {
+    const times = new Set<number>();
+    for (const e of pdEntries) if (e.type.startsWith(prefix)) times.add(parseIsoMs(e.created_at)!);
+    for (const l of ogLogs) if (og.test(l.log)) times.add(parseIsoMs(l.createdAt)!);
+    return times;
+  };
+  if (!loggedAt('trigger', /created|triggered/i).has(facts.createdMs)) {
     push({ ms: facts.createdMs, source: incidentSource, kind: 'page', summary: `Incident ${facts.id} opened: ${oneLine(facts.title)}`, relevance: 'high', ref: facts.id });
   }
-  if (facts.acknowledgedMs !== null && !hasPdType('acknowledge') && !hasOg(/acknowledged/i)) {
+  if (facts.acknowledgedMs !== null && !loggedAt('acknowledge', /acknowledged/i).has(facts.acknowledgedMs)) {
     push({ ms: facts.acknowledgedMs, source: incidentSource, kind: 'ack', summary: 'Incident acknowledged by the on-call responder', relevance: 'high', ref: facts.id });
   }
-  if (facts.resolvedMs !== null && !hasPdType('resolve') && !hasOg(/closed|resolved/i)) {
+  if (facts.resolvedMs !== null && !loggedAt('resolve', /closed|resolved/i).has(facts.resolvedMs)) {
     push({ ms: facts.resolvedMs, source: incidentSource, kind: 'resolve', summary: 'Incident resolved', relevance: 'high', ref: facts.id });
   }
 
