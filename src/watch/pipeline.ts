@@ -107,8 +107,14 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
       if (decision.status === 'changes_requested' && fresh) {
         if (config.autonomous.llm.apiKey) {
           const revised = await draft(deps, incident.id, decision.feedback);
+          if (revised.engine !== 'llm') {
+            // Keep the reviewed draft and the feedback open; the revision is retried with backoff.
+            throw new Error('the revision could not be drafted with Claude; the current draft stays and the feedback will be retried');
+          }
           deps.incidents.saveReport(revised.report, revised.markdown);
-          await publishDraft(slack, revised.report, revised.markdown, { channel: post.channel, existing: post, policy: config.http });
+          // Only the feedback this revision saw counts as addressed; replies that arrived while it
+          // was being drafted stay open for the next round.
+          await publishDraft(slack, revised.report, revised.markdown, { channel: post.channel, existing: post, policy: config.http, addressedFeedbackTs: decision.lastFeedbackTs });
           log.info({ ...at, engine: revised.engine }, 'revised the draft after feedback and updated the review message');
         } else {
           log.info(at, 'feedback recorded (deterministic engine: the draft is not rewritten)');
