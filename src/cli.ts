@@ -360,7 +360,7 @@ async function cmdEval(argv: string[]): Promise<void> {
       throw new InputError(`${expectedPath}: not valid JSON (${(err as Error).message})`);
     }
     const report = buildReport(analyzeBundle(bundle));
-    const checks = scoreReport(report, renderMarkdown(report), expected, bundle);
+    const checks = scoreReport(report, renderMarkdown(report), expected);
     results.push({ scenario: name, passed: checks.filter((c) => c.pass).length, failed: checks.filter((c) => !c.pass).length, checks });
   }
   if (results.length === 0) throw new InputError(`${dir}: no labelled incidents (expected DIR/NAME/bundle.json and DIR/NAME/expected.json)`);

@@ -240,4 +240,3 @@ export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundl
   };
 }
 
-export { levelOf };

@@ -72,7 +72,7 @@ function timeWeight(deltaMs: number): number {
 
 const STRONG_TOKEN = /[A-Z].*[a-z].*[A-Z]|_|[a-z][A-Z]/;
 
-function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: IncidentFacts): CommitAssessment {
+function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitAssessment {
   const weights: number[] = [];
   const evidence: string[] = [];
   let specific = 0;
@@ -157,7 +157,6 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, facts: I
   for (const c of change.configChanges.slice(0, 3)) {
     if (!evidence.some((e) => e.startsWith(describeConfigChange(c)))) evidence.push(describeConfigChange(c));
   }
-  void facts;
   const match = 1 - weights.reduce((p, w) => p * (1 - w), 1);
   return { change, match, evidence, reverted: false, specific, modeMatched: shared.length > 0 };
 }
@@ -213,7 +212,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const t = timeWeight(delta);
     reasons.push(`finished at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`);
 
-    const commits = d.commits.map((c) => assessCommit(c, signals, facts));
+    const commits = d.commits.map((c) => assessCommit(c, signals));
     const mentionsService = serviceName !== null && d.commits.some((c) => c.addedText.toLowerCase().includes(serviceName) || c.files.some((f) => f.filename.toLowerCase().includes(serviceName)));
     const affinity = repoAffinity(facts, d, mentionsService);
     reasons.push(affinity.reason);

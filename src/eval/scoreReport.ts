@@ -1,6 +1,5 @@
 // Scores a report against a labelled incident (expected.json in the shared scenario layout), so
 // users can measure the analysis on their own history with `hindsight eval DIR`.
-import type { Bundle } from '../core/bundle.js';
 import type { Report } from '../core/report.js';
 
 export interface Expected {
@@ -32,7 +31,7 @@ function sameTrigger(t: { repo: string; sha: string; deployment_id?: number | st
   return e.deployment_id == null || t.deployment_id == null || String(t.deployment_id) === String(e.deployment_id);
 }
 
-export function scoreReport(report: Report, markdown: string, expected: Expected, bundle: Bundle): Check[] {
+export function scoreReport(report: Report, markdown: string, expected: Expected): Check[] {
   const checks: Check[] = [];
   const check = (name: string, pass: boolean, detail: string) => checks.push({ name, pass, detail });
   const describe = (t: Report['trigger']) => (t ? `${t.repo}@${t.sha.slice(0, 10)} deployment ${t.deployment_id}` : 'null');
@@ -70,6 +69,5 @@ export function scoreReport(report: Report, markdown: string, expected: Expected
   check('must_not_appear', leaked.length === 0, leaked.length ? `${leaked.length} leaked` : `none of ${(expected.must_not_appear ?? []).length}`);
   const n = report.action_items.length;
   check('action_items_count', n >= 3 && n <= 5, `${n} items`);
-  void bundle;
   return checks;
 }

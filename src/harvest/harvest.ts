@@ -140,7 +140,6 @@ export async function harvestIncident(incidentId: string, config: HarvestConfig,
   }
   if (newrelic.data) sources.newrelic = newrelic.data;
 
-  const raw = incident.raw as Record<string, unknown>;
   const bundle = {
     bundle_version: 1,
     incident: {
@@ -168,6 +167,5 @@ export async function harvestIncident(incidentId: string, config: HarvestConfig,
     },
     sources,
   };
-  void raw;
   return { bundle: validateBundle(bundle), sources: statuses };
 }

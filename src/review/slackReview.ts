@@ -21,11 +21,10 @@
 // Content. Everything posted comes from the (already redacted) report; each string still goes
 // through redactSecrets as a last guard, then through Slack's mrkdwn escaping of &, < and > (so a
 // report can never produce a mention such as <!channel> or a link).
-import { WebClient } from '@slack/web-api';
 import { redactSecrets } from '../core/redact.js';
 import type { Report } from '../core/report.js';
 import { VendorError, withRetries, type Classified } from '../harvest/retry.js';
-import { classifySlackError, makeScrub, silentLogger, type SlackCredentials } from '../harvest/sources/slack.js';
+import { classifySlackError, makeScrub, slackWebClient, type SlackCredentials } from '../harvest/sources/slack.js';
 import type { HttpPolicy } from '../harvest/types.js';
 
 const SOURCE = 'slack';
@@ -85,23 +84,10 @@ export interface SlackReviewClient {
   scrub: (s: string) => string;
 }
 
-/**
- * The review loop's Slack client. Built like the harvester's (src/harvest/sources/slack.ts):
- * SDK retries off, rate-limited calls rejected to our policy, a logger that prints nothing, a
- * per-request timeout, relative method URLs only. Errors are classified by the harvester's
- * classifySlackError.
- */
+/** The review loop's Slack client: the shared Web API client with the harvester's error classifier. */
 export function slackReviewClient(creds: SlackCredentials, policy: HttpPolicy, log: (message: string) => void = () => {}): SlackReviewClient {
   const scrub = makeScrub(creds.token);
-  const client = new WebClient(creds.token, {
-    slackApiUrl: `${creds.apiUrl.replace(/\/+$/, '')}/`,
-    logger: silentLogger,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    timeout: policy.timeoutMs,
-    allowAbsoluteUrls: false,
-    maxRequestConcurrency: 4,
-  });
+  const client = slackWebClient(creds, policy);
 
   async function run<T>(method: string, op: (attempt: number) => Promise<T>): Promise<T> {
     let lastCode: string | null = null;

@@ -78,9 +78,13 @@ interface SlackApi {
   scrub: (s: string) => string;
 }
 
-function slackApi(creds: SlackCredentials, policy: HttpPolicy, log: (m: string) => void): SlackApi {
-  const scrub = makeScrub(creds.token);
-  const client = new WebClient(creds.token, {
+/**
+ * The Web API client every Slack caller uses: SDK retries off (our retry policy decides),
+ * rate-limited calls rejected to that policy, a silent logger, a per-request timeout and relative
+ * method URLs only, so the token never goes anywhere but the configured API.
+ */
+export function slackWebClient(creds: SlackCredentials, policy: HttpPolicy): WebClient {
+  return new WebClient(creds.token, {
     slackApiUrl: `${creds.apiUrl.replace(/\/+$/, '')}/`,
     logger: silentLogger,
     retryConfig: { retries: 0 },
@@ -89,6 +93,11 @@ function slackApi(creds: SlackCredentials, policy: HttpPolicy, log: (m: string) 
     allowAbsoluteUrls: false,
     maxRequestConcurrency: USER_CONCURRENCY,
   });
+}
+
+function slackApi(creds: SlackCredentials, policy: HttpPolicy, log: (m: string) => void): SlackApi {
+  const scrub = makeScrub(creds.token);
+  const client = slackWebClient(creds, policy);
 
   return {
     scrub,
