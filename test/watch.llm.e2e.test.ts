@@ -7,6 +7,10 @@
 //   2. the Claude API answers 500 to everything: the deterministic draft is posted and the
 //      pipeline goes on to tickets.
 //   3. flow 1 with SIGKILL and a restart between every pair of stages: one post, one issue per item.
+//   4. a second `changes:` reply that arrives while the first revision is being drafted is not
+//      swallowed: a later revision answers it and updates the same message again.
+//   5. the Claude API fails only on the revision: the reviewed Claude draft stays (in the store and
+//      in Slack), the feedback stays open and is retried; once the API recovers it is revised.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +52,7 @@ const REVIEWER = 'U0REVIEWER1'; // any human may ask for changes; only approvers
 const REVIEW = { id: 'C0REVIEWS01', name: 'incident-reports' };
 const ORDER: Stage[] = ['seen', 'harvested', 'drafted', 'posted', 'approved', 'ticketed'];
 const FEEDBACK = 'mention the Redis latency graph';
+const SECOND_FEEDBACK = 'name the canary check that would have caught the lowered limit';
 
 // ---------------------------------------------------------------------------------------------
 // The scripted model: drafts built from the deterministic report of the sample incident
@@ -58,6 +63,7 @@ const base: Report = buildReport(analyzeBundle(reference));
 const SUMMARY = 'Stock reads of inventory-api failed with Redis timeouts for about 26 minutes after a configuration deploy.';
 const ROOT_CAUSE = 'A deploy cut the Redis command timeout of inventory-api far below the real command latency, so stock lookups timed out under normal load.';
 const REVISED_ROOT_CAUSE = `${ROOT_CAUSE} The Redis latency graph shows p99 command latency well above the new limit for the whole incident window.`;
+const SECOND_REVISED_ROOT_CAUSE = `${REVISED_ROOT_CAUSE} A canary comparing the new limit with the measured command latency would have stopped the rollout.`;
 const WHYS = [
   ['Why did inventory-api answer with errors?', 'Its stock reads from Redis hit the client timeout.'],
   ['Why did the Redis reads hit the timeout?', 'The client allowed far less time per command than Redis needed.'],
@@ -66,11 +72,11 @@ const WHYS = [
   ['Why did recovery take so long?', 'Rolling back meant a manual revert and a full redeploy.'],
 ] as const;
 
-function draftJson(revised: boolean): string {
+function draftJson(revised: boolean, rootCause = revised ? REVISED_ROOT_CAUSE : ROOT_CAUSE): string {
   const t = base.trigger!;
   const draft = {
     summary: revised ? `${SUMMARY} The Redis latency graph confirms the timeouts.` : SUMMARY,
-    root_cause: revised ? REVISED_ROOT_CAUSE : ROOT_CAUSE,
+    root_cause: rootCause,
     trigger: { repo: t.repo, deployment_id: t.deployment_id, sha: t.sha.slice(0, 12) },
     five_whys: base.five_whys.map((w, i) => ({ why: WHYS[i]![0], because: WHYS[i]![1], evidence: w.evidence.slice(0, 3) })),
     action_items: base.action_items.map((a) => ({ title: a.title, priority: a.priority, type: a.type, rationale: a.rationale, labels: a.labels })),
@@ -84,9 +90,9 @@ const requestText = (req: FakeAnthropicRequest) => JSON.stringify(req.body.messa
  * One model turn of any drafting run: tool calls until the conversation holds `toolResults` tool
  * results (so it does not matter how the loop counts steps), then the draft; a call without tools
  * (the loop's forced last step or a repair turn) always gets the draft. A run that carries the
- * reviewer's feedback gets the revised draft.
+ * reviewer's feedback gets the revised draft (or whatever `answer` makes of the request).
  */
-function modelTurn(toolResults = 2): (req: FakeAnthropicRequest) => FakeReply {
+function modelTurn(toolResults = 2, answer: (req: FakeAnthropicRequest) => string = (req) => draftJson(requestText(req).includes(FEEDBACK))): (req: FakeAnthropicRequest) => FakeReply {
   const calls = [
     { name: 'find_triggering_commit', input: { incident_id: ID } },
     { name: 'get_incident_context', input: { incident_id: ID } },
@@ -94,7 +100,7 @@ function modelTurn(toolResults = 2): (req: FakeAnthropicRequest) => FakeReply {
   ];
   return (req) => {
     const seen = toolResultsOf(req).length;
-    if (!req.body.tools?.length || seen >= toolResults) return { kind: 'text', text: draftJson(requestText(req).includes(FEEDBACK)) };
+    if (!req.body.tools?.length || seen >= toolResults) return { kind: 'text', text: answer(req) };
     return { kind: 'tools', text: seen === 0 ? 'Looking for the triggering change first.' : undefined, calls: [calls[seen % calls.length]!] };
   };
 }
@@ -228,9 +234,10 @@ function resolve(w: World) {
   w.incident.last_status_change_at = w.incident.resolved_at;
 }
 
-function requestChanges(w: World, user = REVIEWER) {
+/** A `changes:` reply in the draft's thread; returns its Slack ts. */
+function requestChanges(w: World, user = REVIEWER, feedback = FEEDBACK): string {
   const post = hindsightPosts(w)[0]!;
-  w.slack.addReply(REVIEW.id, String(post.ts), { user, text: `changes: ${FEEDBACK}` });
+  return w.slack.addReply(REVIEW.id, String(post.ts), { user, text: `changes: ${feedback}` });
 }
 
 function approve(w: World, user = APPROVER) {
@@ -393,4 +400,113 @@ describe('hindsight watch in LLM mode, filing in Jira', () => {
     expect(jiraIssues(w)).toHaveLength(filed);
     expect(chatUpdates(w).every((r) => r.params.ts === String(hindsightPosts(w)[0]!.ts))).toBe(true);
   }, 180_000);
+
+  it('answers a second `changes:` reply that arrives while the first revision is being drafted with a later revision', async () => {
+    // The model that answers the first revision: on its first request (which carries the first
+    // feedback), a second reviewer reply lands in the thread, i.e. after the pipeline read the
+    // review and before it publishes the revision.
+    let secondTs: string | null = null;
+    const turn = modelTurn(2, (req) => (requestText(req).includes(SECOND_FEEDBACK) ? draftJson(true, SECOND_REVISED_ROOT_CAUSE) : draftJson(requestText(req).includes(FEEDBACK))));
+    const w: World = await world(
+      scripted((req) => {
+        if (secondTs === null && requestText(req).includes(FEEDBACK)) secondTs = requestChanges(w, REVIEWER, SECOND_FEEDBACK);
+        return turn(req);
+      }),
+    );
+    const secondRequests = () => w.ai.requests.filter((r) => requestText(r).includes(SECOND_FEEDBACK));
+    resolve(w);
+    const run = startWatch(w);
+
+    await until('the draft to be posted', () => stageOf(w) === 'posted', 60_000);
+    expect(storedReport(w)!.generated_by.engine).toBe('llm');
+    const ts = String(hindsightPosts(w)[0]!.ts);
+    const firstTs = requestChanges(w);
+
+    await until('the first revision', () => chatUpdates(w).length >= 1, 60_000);
+    expect(secondTs).not.toBeNull();
+    expect(Number(secondTs)).toBeGreaterThan(Number(firstTs));
+    // the first revision saw only the first feedback
+    expect(requestText(feedbackRequests(w)[0]!)).not.toContain(SECOND_FEEDBACK);
+
+    // the second feedback stays open and gets a revision of its own, on the same message
+    await until('the second feedback to be answered', () => rowOf(w)?.feedbackTs === secondTs && chatUpdates(w).length >= 2, 90_000);
+    expect(secondRequests().length).toBeGreaterThanOrEqual(1);
+    expect(requestText(secondRequests()[0]!)).toContain(`- ${SECOND_FEEDBACK}`);
+    expect(secondRequests().every((r) => r.status === 200)).toBe(true);
+    expect(chatUpdates(w).every((r) => r.params.ts === ts && r.params.channel === REVIEW.id)).toBe(true);
+    const posts = hindsightPosts(w);
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]!.ts)).toBe(ts);
+    expect(blockText(posts[0]!)).toContain('A canary comparing the new limit');
+    expect(posts[0]!.metadata?.event_payload?.version).toBe(3);
+    const report = storedReport(w)!;
+    expect(report.generated_by.engine).toBe('llm');
+    expect(report.root_cause).toBe(SECOND_REVISED_ROOT_CAUSE);
+    expect(stageOf(w)).toBe('posted');
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(hindsightPosts(w)).toHaveLength(1);
+    expect(run.logs().match(/revised the draft after feedback/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  }, 150_000);
+
+  it('keeps the Claude draft and the feedback open when only the revision fails, and revises once the API recovers', async () => {
+    let claudeDown = true;
+    const turn = modelTurn(2);
+    const w = await world(
+      scripted((req) => (claudeDown && requestText(req).includes(FEEDBACK) ? { kind: 'error', status: 500, message: 'scripted outage during the revision' } : turn(req))),
+    );
+    const failedRevisions = (logs: string) => logs.match(/will retry: the revision could not be drafted with Claude/g)?.length ?? 0;
+    resolve(w);
+    const run = startWatch(w);
+
+    await until('the draft to be posted', () => stageOf(w) === 'posted', 60_000);
+    expect(storedReport(w)!.generated_by.engine).toBe('llm');
+    const ts = String(hindsightPosts(w)[0]!.ts);
+    const feedbackTs = requestChanges(w);
+
+    // the first revision attempt ends, one way or the other
+    await until('the revision attempt to end', () => /will retry: the revision could not be drafted|revised the draft after feedback/.test(run.logs()), 60_000);
+    const keptClaudeDraft = () => {
+      expect(feedbackRequests(w).length).toBeGreaterThanOrEqual(1);
+      expect(feedbackRequests(w).every((r) => r.status === 500)).toBe(true);
+      const report = storedReport(w)!;
+      expect(report.generated_by).toMatchObject({ engine: 'llm', model: MODEL });
+      expect(report.root_cause).toBe(ROOT_CAUSE);
+      expect(rowOf(w)!.engine).toBe('llm');
+      expect(rowOf(w)!.feedbackTs).toBeNull(); // the feedback is still open
+      expect(stageOf(w)).toBe('posted');
+      expect(chatUpdates(w)).toHaveLength(0);
+      const posts = hindsightPosts(w);
+      expect(posts).toHaveLength(1);
+      expect(blockText(posts[0]!)).toContain(ROOT_CAUSE);
+      expect(blockText(posts[0]!)).not.toContain('Redis latency graph');
+      expect(posts[0]!.metadata?.event_payload?.version).toBe(1);
+    };
+    keptClaudeDraft();
+    // ... and stays so while the revision is retried
+    await until('a retried revision to fail too', () => failedRevisions(run.logs()) >= 2, 60_000);
+    keptClaudeDraft();
+
+    // the API recovers: the retried revision goes through and updates the same message
+    claudeDown = false;
+    await until('the revised draft', () => rowOf(w)?.feedbackTs === feedbackTs && chatUpdates(w).length > 0, 90_000);
+    expect(feedbackRequests(w).some((r) => r.status === 200)).toBe(true);
+    expect(feedbackRequests(w).at(-1)!.status).toBe(200);
+    expect(chatUpdates(w).every((r) => r.params.ts === ts && r.params.channel === REVIEW.id)).toBe(true);
+    const posts = hindsightPosts(w);
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0]!.ts)).toBe(ts);
+    expect(blockText(posts[0]!)).toContain('Redis latency graph');
+    expect(blockText(posts[0]!)).toContain(REVISED_ROOT_CAUSE);
+    expect(posts[0]!.metadata?.event_payload?.version).toBe(2);
+    const revised = storedReport(w)!;
+    expect(revised.generated_by).toMatchObject({ engine: 'llm', model: MODEL });
+    expect(revised.root_cause).toBe(REVISED_ROOT_CAUSE);
+    expect(stageOf(w)).toBe('posted');
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.logs()).toMatch(/revised the draft after feedback/);
+  }, 150_000);
 });
