@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateBundle } from '../src/core/bundle.js';
 import { checkDatadog, datadogOperationUrl, datadogSite, harvestDatadog, type DatadogCredentials } from '../src/harvest/sources/datadog.js';
 import type { HarvestCaps, HarvestContext, HttpPolicy } from '../src/harvest/types.js';
+import { DEFAULT_CAPS } from '../src/harvest/config.js';
 import { createDatadogFake, type DatadogFake, type DatadogFakeOptions, type FakeLogLine } from './fakes/datadogFake.js';
 
 interface ReferenceBundle {
@@ -23,17 +24,7 @@ const FIVE = (l: FakeLogLine) => ({ timestamp: l.timestamp, service: l.service, 
 const API_KEY = 'dd-api-key-0123456789abcdef0123456789ab';
 const APP_KEY = 'dd-app-key-fedcba9876543210fedcba9876543210fedcba98';
 const POLICY: HttpPolicy = { timeoutMs: 2000, retries: 2, baseDelayMs: 20, maxDelayMs: 100 };
-const CAPS: HarvestCaps = {
-  pagerdutyLogEntries: 1000,
-  slackMessages: 5000,
-  slackChannelsScanned: 2000,
-  deploymentsPerRepo: 100,
-  commitsPerDeployment: 50,
-  patchChars: 20_000,
-  logLines: 10_000,
-  metricSeries: 30,
-  events: 1000,
-};
+const CAPS: HarvestCaps = { ...DEFAULT_CAPS };
 
 function context(over: { caps?: Partial<HarvestCaps>; http?: Partial<HttpPolicy> } = {}): HarvestContext & { messages: string[] } {
   const messages: string[] = [];

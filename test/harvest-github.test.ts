@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateBundle } from '../src/core/bundle.js';
 import { checkGithub, harvestGithub } from '../src/harvest/sources/github.js';
 import type { HarvestCaps, HarvestContext, HttpPolicy } from '../src/harvest/types.js';
+import { DEFAULT_CAPS } from '../src/harvest/config.js';
 import { createGithubFake, type GithubFake, type GithubFakeOptions } from './fakes/githubFake.js';
 
 type Json = Record<string, any>;
@@ -16,17 +17,7 @@ const refRepos = reference.sources.github.repos as Json[];
 const refNames = refRepos.map((r) => r.full_name as string);
 
 const HTTP: HttpPolicy = { timeoutMs: 2000, retries: 2, baseDelayMs: 20, maxDelayMs: 200 };
-const CAPS: HarvestCaps = {
-  pagerdutyLogEntries: 1000,
-  slackMessages: 5000,
-  slackChannelsScanned: 2000,
-  deploymentsPerRepo: 100,
-  commitsPerDeployment: 50,
-  patchChars: 20_000,
-  logLines: 10_000,
-  metricSeries: 30,
-  events: 1000,
-};
+const CAPS: HarvestCaps = { ...DEFAULT_CAPS };
 
 function context(over: { deployWindow?: { fromMs: number; toMs: number }; caps?: Partial<HarvestCaps>; http?: Partial<HttpPolicy>; log?: (m: string) => void } = {}): HarvestContext {
   const created = Date.parse(reference.incident.created_at);

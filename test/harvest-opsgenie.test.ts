@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkOpsgenie, fetchOpsgenieIncident, harvestOpsgenie, type OpsgenieCredentials } from '../src/harvest/sources/opsgenie.js';
 import { VendorError } from '../src/harvest/retry.js';
 import type { HarvestCaps, HarvestContext, HarvestedIncident, HttpPolicy } from '../src/harvest/types.js';
+import { DEFAULT_CAPS } from '../src/harvest/config.js';
 import { createOpsgenieFake, opsgenieAlertFromBundle, type OpsgenieFake, type OpsgenieFakeOptions, type OpsgenieLog, type OpsgenieNote } from './fakes/opsgenieFake.js';
 
 const ref = JSON.parse(readFileSync(new URL('../examples/sample-incident/bundle.json', import.meta.url), 'utf8')) as { incident: Record<string, unknown> };
@@ -57,17 +58,7 @@ const EXPECTED_LOGS = [
 
 const KEY = '4c8e2f1a-7b3d-4e6f-9a0b-1c2d3e4f5a6b'; // made up, GenieKey-shaped
 const POLICY: HttpPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 50, timeoutMs: 2000 };
-const CAPS: HarvestCaps = {
-  pagerdutyLogEntries: 1000,
-  slackMessages: 5000,
-  slackChannelsScanned: 2000,
-  deploymentsPerRepo: 100,
-  commitsPerDeployment: 50,
-  patchChars: 20_000,
-  logLines: 10_000,
-  metricSeries: 30,
-  events: 1000,
-};
+const CAPS: HarvestCaps = { ...DEFAULT_CAPS };
 
 const fakes: OpsgenieFake[] = [];
 afterEach(async () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkPagerDuty, fetchPagerDutyIncident, harvestPagerDuty, type PagerDutyCredentials } from '../src/harvest/sources/pagerduty.js';
 import { VendorError } from '../src/harvest/retry.js';
 import type { HarvestCaps, HarvestContext, HarvestedIncident, HttpPolicy } from '../src/harvest/types.js';
+import { DEFAULT_CAPS } from '../src/harvest/config.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake, type PagerDutyFakeOptions } from './fakes/pagerdutyFake.js';
 
 interface ReferenceBundle {
@@ -19,17 +20,7 @@ const INCIDENT_ID = ref.incident.id;
 
 const TOKEN = 'y_NbAkKc66ryYTWUXYEu'; // made up, PagerDuty-shaped
 const POLICY: HttpPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 50, timeoutMs: 2000 };
-const CAPS: HarvestCaps = {
-  pagerdutyLogEntries: 1000,
-  slackMessages: 5000,
-  slackChannelsScanned: 2000,
-  deploymentsPerRepo: 100,
-  commitsPerDeployment: 50,
-  patchChars: 20_000,
-  logLines: 10_000,
-  metricSeries: 30,
-  events: 1000,
-};
+const CAPS: HarvestCaps = { ...DEFAULT_CAPS };
 
 const fakes: PagerDutyFake[] = [];
 afterEach(async () => {

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInst
 import { validateBundle } from '../src/core/bundle.js';
 import { channelMatchesIncident, checkSlack, harvestSlack, SLACK_READ_SCOPES } from '../src/harvest/sources/slack.js';
 import type { HarvestCaps, HarvestContext, HttpPolicy, ServiceMapping } from '../src/harvest/types.js';
+import { DEFAULT_CAPS } from '../src/harvest/config.js';
 import { createSlackFake, type FakeChannel, type FakeMessage, type SlackFake, type SlackFakeOptions } from './fakes/slackFake.js';
 
 const TOKEN = 'xoxb-0000000001-0000000002-hindsightFAKEtokenDoNotLeak';
@@ -22,17 +23,7 @@ const byTs = (a: { ts: string }, b: { ts: string }) => Number(a.ts) - Number(b.t
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 const POLICY: HttpPolicy = { timeoutMs: 2000, retries: 2, baseDelayMs: 20, maxDelayMs: 100 };
-const CAPS: HarvestCaps = {
-  pagerdutyLogEntries: 1000,
-  slackMessages: 5000,
-  slackChannelsScanned: 2000,
-  deploymentsPerRepo: 100,
-  commitsPerDeployment: 50,
-  patchChars: 20_000,
-  logLines: 10_000,
-  metricSeries: 30,
-  events: 1000,
-};
+const CAPS: HarvestCaps = { ...DEFAULT_CAPS };
 
 /** every line any harvester context logged, for the no-token check at the end */
 const allLogs: string[] = [];

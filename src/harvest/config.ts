@@ -147,6 +147,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+export const DEFAULT_CAPS: HarvestCaps = {
+  pagerdutyLogEntries: 1000,
+  slackMessages: 5000,
+  slackChannelsScanned: 2000,
+  deploymentsPerRepo: 100,
+  commitsPerDeployment: 50,
+  patchChars: 20_000,
+  logLines: 10_000,
+  metricSeries: 30,
+  events: 1000,
+};
+
 const DEFAULT_QUERIES = [
   'sum:trace.http.request.errors{service:{service}}.as_count()',
   'sum:trace.http.request.hits{service:{service}}.as_count()',
@@ -283,15 +295,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, explicitPath?: 
     deployLookbackMs: (file.windows?.deploy_lookback_hours ?? 72) * 3600_000,
     afterResolveMs: (file.windows?.after_resolve_minutes ?? 30) * 60_000,
     caps: {
-      pagerdutyLogEntries: caps.pagerduty_log_entries ?? 1000,
-      slackMessages: caps.slack_messages ?? 5000,
-      slackChannelsScanned: caps.slack_channels_scanned ?? 2000,
-      deploymentsPerRepo: caps.deployments_per_repo ?? 100,
-      commitsPerDeployment: caps.commits_per_deployment ?? 50,
-      patchChars: caps.patch_chars ?? 20_000,
-      logLines: caps.log_lines ?? 10_000,
-      metricSeries: caps.metric_series ?? 30,
-      events: caps.events ?? 1000,
+      pagerdutyLogEntries: caps.pagerduty_log_entries ?? DEFAULT_CAPS.pagerdutyLogEntries,
+      slackMessages: caps.slack_messages ?? DEFAULT_CAPS.slackMessages,
+      slackChannelsScanned: caps.slack_channels_scanned ?? DEFAULT_CAPS.slackChannelsScanned,
+      deploymentsPerRepo: caps.deployments_per_repo ?? DEFAULT_CAPS.deploymentsPerRepo,
+      commitsPerDeployment: caps.commits_per_deployment ?? DEFAULT_CAPS.commitsPerDeployment,
+      patchChars: caps.patch_chars ?? DEFAULT_CAPS.patchChars,
+      logLines: caps.log_lines ?? DEFAULT_CAPS.logLines,
+      metricSeries: caps.metric_series ?? DEFAULT_CAPS.metricSeries,
+      events: caps.events ?? DEFAULT_CAPS.events,
     },
     http: { timeoutMs: file.http?.timeout_ms ?? 15_000, retries: file.http?.retries ?? 4, baseDelayMs: 500, maxDelayMs: 20_000 },
     file: path ?? null,
