@@ -2,7 +2,7 @@
 // built CLI as a separate process: resolved -> picked up -> harvested -> drafted -> posted ->
 // approved -> ticketed; the same with SIGKILL and a restart between every pair of stages; and the
 // guards: no approval files nothing, a non-approver is ignored, Slack down is retried later.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,9 @@ import { createDatadogFake, type DatadogFake } from './fakes/datadogFake.js';
 import { createGithubFake, type GithubFake } from './fakes/githubFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type SlackFake } from './fakes/slackFake.js';
+import { hindsightPosts as hindsightPostsIn, startWatch as startWatchProcess, until, watchRow } from './helpers/watchProcess.js';
 
 const ROOT = join(__dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const reference = validateBundle(JSON.parse(readFileSync(join(ROOT, 'examples/sample-incident/bundle.json'), 'utf8')));
 const src = reference.sources!;
 const clone = <T>(v: T): T => structuredClone(v);
@@ -85,36 +85,11 @@ async function world(): Promise<World> {
   return w;
 }
 
-function startWatch(w: World, extraEnv: Record<string, string> = {}, args: string[] = ['--apply']): { child: ChildProcess; exited: Promise<number | null>; logs: () => string } {
-  const child = spawn(process.execPath, [CLI, 'watch', ...args], { env: { ...w.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let logs = '';
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, logs: () => logs };
-}
+const startWatch = (w: World, extraEnv: Record<string, string> = {}, args: string[] = ['--apply']) => startWatchProcess(children, { ...w.env, ...extraEnv }, args);
 
-function stageOf(w: World): Stage | null {
-  const store = new WatchStore(w.home);
-  try {
-    return store.get(reference.incident.id)?.stage ?? null;
-  } finally {
-    store.close();
-  }
-}
+const stageOf = (w: World): Stage | null => watchRow(w.home, reference.incident.id)?.stage ?? null;
 
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const reviewPosts = (w: World) => w.slack.messagesIn(REVIEW.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-const hindsightPosts = (w: World) => reviewPosts(w).filter((m) => (m as { metadata?: { event_type?: string } }).metadata?.event_type === 'hindsight_postmortem');
+const hindsightPosts = (w: World) => hindsightPostsIn(w.slack, REVIEW.id);
 const issues = (w: World) => w.gh.issues(TICKET_REPO).filter((i) => String(i.body ?? '').includes('hindsight:'));
 
 /** The incident turns resolved now (the poller looks back from its checkpoint, not to 2024). */

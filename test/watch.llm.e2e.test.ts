@@ -11,7 +11,7 @@
 //      swallowed: a later revision answers it and updates the same message again.
 //   5. the Claude API fails only on the revision: the reviewed Claude draft stays (in the store and
 //      in Slack), the feedback stays open and is retried; once the API recovers it is revised.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,16 +20,16 @@ import { analyzeBundle, buildReport } from '../src/core/analyze.js';
 import { validateBundle } from '../src/core/bundle.js';
 import type { Report } from '../src/core/report.js';
 import { IncidentStore } from '../src/store/incidentStore.js';
-import { WatchStore, type Stage, type WatchedIncident } from '../src/watch/watchStore.js';
+import type { Stage, WatchedIncident } from '../src/watch/watchStore.js';
 import { createAnthropicFake, toolResultsOf, type AnthropicFake, type FakeAnthropicRequest, type FakeReply, type ScriptEntry } from './fakes/anthropicFake.js';
 import { createDatadogFake, type DatadogFake } from './fakes/datadogFake.js';
 import { createGithubFake, type GithubFake } from './fakes/githubFake.js';
 import { createJiraFake, type JiraFake, type JiraFakeIssue } from './fakes/jiraFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type SlackFake } from './fakes/slackFake.js';
+import { hindsightPosts as hindsightPostsIn, startWatch as startWatchProcess, until, watchRow, type PostedMessage } from './helpers/watchProcess.js';
 
 const ROOT = join(__dirname, '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const reference = validateBundle(JSON.parse(readFileSync(join(ROOT, 'examples/sample-incident/bundle.json'), 'utf8')));
 const src = reference.sources!;
 const ID = reference.incident.id;
@@ -179,23 +179,9 @@ async function world(script: ScriptEntry[]): Promise<World> {
   return w;
 }
 
-function startWatch(w: World, extraEnv: Record<string, string> = {}, args: string[] = ['--apply']): { child: ChildProcess; exited: Promise<number | null>; logs: () => string } {
-  const child = spawn(process.execPath, [CLI, 'watch', ...args], { env: { ...w.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let logs = '';
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, logs: () => logs };
-}
+const startWatch = (w: World, extraEnv: Record<string, string> = {}, args: string[] = ['--apply']) => startWatchProcess(children, { ...w.env, ...extraEnv }, args);
 
-function rowOf(w: World): WatchedIncident | null {
-  const store = new WatchStore(w.home);
-  try {
-    return store.get(ID) ?? null;
-  } finally {
-    store.close();
-  }
-}
+const rowOf = (w: World): WatchedIncident | null => watchRow(w.home, ID);
 
 const stageOf = (w: World): Stage | null => rowOf(w)?.stage ?? null;
 
@@ -208,19 +194,8 @@ function storedReport(w: World): Report | null {
   }
 }
 
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-type Posted = ReturnType<SlackFake['messagesIn']>[number] & { blocks?: unknown; metadata?: { event_type?: string; event_payload?: Record<string, unknown> } };
-const reviewPosts = (w: World) => w.slack.messagesIn(REVIEW.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts) as Posted[];
-const hindsightPosts = (w: World) => reviewPosts(w).filter((m) => m.metadata?.event_type === 'hindsight_postmortem');
+type Posted = PostedMessage;
+const hindsightPosts = (w: World) => hindsightPostsIn(w.slack, REVIEW.id);
 const blockText = (m: Posted) => JSON.stringify(m.blocks ?? []);
 const chatUpdates = (w: World) => w.slack.requests.filter((r) => r.method === 'chat.update' && r.status === 200);
 const feedbackRequests = (w: World) => w.ai.requests.filter((r) => requestText(r).includes(FEEDBACK));
