@@ -104,15 +104,17 @@ function mechanism(mode: FailureMode | null, change: ChangeAnalysis | null, sign
       return `The new code rejects data that production already holds${values.length ? ` (values such as \`${values[0]}\`)` : ''}, so requests touching that data failed (${sample}).`;
     }
     case 'timeout':
-      return `It changed how long ${service} waits on its dependencies, and requests began to time out (${sample}).`;
+      return `It shortened or changed a timeout on ${service}'s calls to its dependencies, and requests began to time out (${sample}).`;
     case 'rate_limit':
-      return `It changed request limits, and ${service} began rejecting or being refused requests (${sample}).`;
+      return `It changed rate limits, and ${service} began rejecting or being refused requests (${sample}).`;
+    case 'network':
+      return `It changed network endpoints, hosts or DNS settings, and connections began to fail (${sample}).`;
     case 'tls':
       return `It changed TLS settings, and connections began failing their handshake (${sample}).`;
     case 'auth':
       return `It changed credentials or permissions, and calls began to be refused (${sample}).`;
     case 'database':
-      return `It changed the database schema or queries, and queries began to fail (${sample}).`;
+      return `It changed the database schema or queries${change?.files.some((f) => f.cls === 'migration') ? ' through a migration' : ''}, and queries began to fail (${sample}).`;
     case 'feature_flag':
       return `It switched on a code path through a flag, and that path failed under production traffic (${sample}).`;
     case 'capacity':
@@ -333,6 +335,12 @@ function unchangedCause(mode: FailureMode | null, facts: IncidentFacts, signals:
   if (mode === 'auth') {
     return `Calls began to be refused from ${since}${errors}: credentials or permissions expired or were changed outside the recorded deployments.`;
   }
+  if (mode === 'network') {
+    return `Network or DNS failures began from ${since}${errors}, outside the recorded deployments (a network, DNS or infrastructure fault, or a change made outside the deploy pipeline).`;
+  }
+  if (mode === 'rate_limit') {
+    return `${service} hit rate limits from ${since}${errors} without a recorded change: traffic grew or a quota was lowered outside the deploy pipeline.`;
+  }
   return `From ${since} ${service} showed ${mode ? modeLabel(mode) : 'errors'}${errors}; the cause lies outside the recorded changes (traffic, infrastructure, a dependency or a manual operation) and needs confirming by the owning team.`;
 }
 
@@ -371,8 +379,10 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const desc = changeDescription(change);
     const mech = mechanism(mode, change, signals, facts);
     const staged = stagingRecorded(d, facts);
+    const named = t.culprit?.evidence.find((e) => e.startsWith('error logs and alerts name '));
+    const namedPart = named ? ` The errors name what it changed: ${named.replace(/^error logs and alerts name /, '').replace(/, which the diff changes$/, '')}.` : '';
     rootCause =
-      `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech} ` +
+      `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech}${namedPart} ` +
       `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was the user-facing errors.`;
     const modeSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && s.relatedToService && s.errorLike).slice(0, 2);
     whys.push({
