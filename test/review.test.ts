@@ -360,7 +360,10 @@ describe('failures and fallbacks', () => {
     expect(f.requests.some((r) => r.method === 'files.completeUploadExternal')).toBe(false);
 
     const replies = thread(f, res.ts);
-    const chunks = replies.filter((m) => meta(m)?.event_type === FILE_EVENT);
+    // ordered by part number: thread order is by ts, which this fake may give equal values
+    const chunks = replies
+      .filter((m) => meta(m)?.event_type === FILE_EVENT)
+      .sort((a, b) => Number(meta(a)!.event_payload!.part) - Number(meta(b)!.event_payload!.part));
     expect(chunks.length).toBeGreaterThan(3);
     chunks.forEach((m, i) => {
       const text = String(m.text);

@@ -510,8 +510,9 @@ async function postInline(
   replies: () => Promise<SlackMessage[]>,
 ): Promise<void> {
   const note = '_The Slack app cannot upload files (no files:write scope), so the full report follows inline._\n';
-  const chunks = inlineChunks(markdown, INLINE_CHUNK_MAX);
-  chunks[0] = note.length + chunks[0]!.length <= INLINE_CHUNK_MAX ? note + chunks[0]! : chunks[0]!;
+  // Chunks leave room for the note, so the first one always says why the report is inline.
+  const chunks = inlineChunks(markdown, INLINE_CHUNK_MAX - note.length);
+  chunks[0] = note + chunks[0]!;
   const partsOf = (msgs: SlackMessage[]) =>
     new Set(msgs.filter((m) => isDraftOf(m, incidentId, FILE_EVENT)).map((m) => Number(m.metadata?.event_payload?.part)));
   const present = partsOf(existing);
