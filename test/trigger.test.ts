@@ -139,4 +139,29 @@ describe('triggering change', () => {
     expect(report.trigger).toBeNull();
     expect(report.root_cause).toMatch(/traffic surge/i);
   });
+
+  it('convicts a code change whose file the stack traces point at', () => {
+    const code: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 900,
+      finishedAt: -1,
+      commits: [{ sha: sha('pricing'), message: 'Round totals per line item', files: [{ filename: 'src/pricing/compute.ts', patch: '@@ -10,3 +10,3 @@\n-  const total = items.reduce(sum, 0);\n+  const total = items.map(round).reduce(sum, 0);' }] }],
+    };
+    const errorLog = "TypeError: Cannot read properties of undefined (reading 'amount') ({n})\n    at round (src/pricing/compute.ts:42:13)\n    at Array.map (<anonymous>)";
+    const report = postmortem(buildIncident({ ...base, errorLog, deployments: [docsDeploy, code] }));
+    expect(report.trigger?.deployment_id).toBe(900);
+    expect(report.trigger?.evidence.join('\n')).toMatch(/the errors point at src\/pricing\/compute\.ts/);
+  });
+
+  it('does not convict client code that merely appears in the traces of a failing dependency', () => {
+    const logging: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 901,
+      finishedAt: -1,
+      commits: [{ sha: sha('client-log'), message: 'Add request id to provider logs', files: [{ filename: 'src/payments/client.ts', patch: "@@ -5,1 +5,1 @@\n-  log.info('authorize', { status });\n+  log.info('authorize', { status, requestId });" }] }],
+    };
+    const errorLog = 'ProviderError: upstream returned 503 Service Unavailable ({n})\n    at ProviderClient.authorize (src/payments/client.ts:64:11)';
+    const report = postmortem(buildIncident({ ...base, errorLog, deployments: [logging] }));
+    expect(report.trigger).toBeNull();
+  });
 });

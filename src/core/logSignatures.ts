@@ -25,6 +25,8 @@
 //
 // Pure: no I/O, no dependencies.
 
+const MAX_DETAIL_CHARS = 1500;
+
 export interface LogSignature {
   /** Short stable id: 8 hex chars of the FNV-1a hash of `template`. */
   id: string;
@@ -32,6 +34,8 @@ export interface LogSignature {
   template: string;
   /** First line (≤ 500 chars) of the earliest message seen for this signature. */
   sample: string;
+  /** The earliest message with its following lines (a stack trace names files and frames), ≤ 1,500 chars. */
+  detail: string;
   count: number;
   /** Earliest / latest `timeMs` seen (NaN when no finite time was ever given). */
   firstMs: number;
@@ -283,6 +287,7 @@ class Cluster {
    */
   plain: Uint8Array;
   sample = '';
+  detail = '';
   count = 0;
   firstMs = Infinity;
   lastMs = -Infinity;
@@ -402,6 +407,7 @@ export class LogClusterer {
       let lastMs = -Infinity;
       let rank = 0;
       let sample = list[0]!.sample;
+      let detail = list[0]!.detail;
       const services: string[] = [];
       const hostSet = new Set<string>();
       for (const c of list) {
@@ -409,6 +415,7 @@ export class LogClusterer {
         if (c.firstMs < firstMs) {
           firstMs = c.firstMs;
           sample = c.sample;
+          detail = c.detail;
         }
         if (c.lastMs > lastMs) lastMs = c.lastMs;
         if (c.levelRank > rank) rank = c.levelRank;
@@ -428,6 +435,7 @@ export class LogClusterer {
         id: fnv1a(template),
         template,
         sample,
+        detail,
         count,
         firstMs: firstMs === Infinity ? NaN : firstMs,
         lastMs: lastMs === -Infinity ? NaN : lastMs,
@@ -533,7 +541,10 @@ export class LogClusterer {
   ): void {
     c.count++;
     // The sample is the first line of the earliest message (the first added if times tie or are not finite).
-    if (c.count === 1 || timeMs < c.firstMs) c.sample = line.length === message.length ? line : detach(line);
+    if (c.count === 1 || timeMs < c.firstMs) {
+      c.sample = line.length === message.length ? line : detach(line);
+      c.detail = message.length === line.length ? c.sample : detach(message.slice(0, MAX_DETAIL_CHARS));
+    }
     if (timeMs < c.firstMs) c.firstMs = timeMs;
     if (timeMs > c.lastMs) c.lastMs = timeMs;
     if (meta === undefined) return;

@@ -33,6 +33,8 @@ export interface IncidentSignals {
   benignTokens: Set<string>;
   /** compound identifiers of the incident text (two or more meaningful parts), for partial matches */
   compounds: Array<{ raw: string; words: string[] }>;
+  /** error and warning text of the incident (messages with their stack traces) and alerts */
+  errorText: string;
   recoveredMs: number | null;
 }
 
@@ -172,12 +174,12 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
   const benignTokens = new Set<string>([...serviceTokens, ...(facts.service ? identifiersOf(facts.service) : [])]);
   for (const s of facts.logSignatures) if (s.level === 'info' || s.level === 'debug') for (const t of identifiersOf(s.template)) benignTokens.add(t);
   const tokens = new Set<string>();
-  for (const s of incidentSignatures.slice(0, 20)) for (const t of identifiersOf(`${s.template} ${s.sample}`)) if (!benignTokens.has(t)) tokens.add(t);
+  for (const s of incidentSignatures.slice(0, 20)) for (const t of identifiersOf(`${s.template} ${s.detail}`)) if (!benignTokens.has(t)) tokens.add(t);
   for (const text of facts.alertTexts) for (const t of identifiersOf(text)) if (!benignTokens.has(t)) tokens.add(t);
 
   const compounds: Array<{ raw: string; words: string[] }> = [];
   const seenCompound = new Set<string>();
-  const compoundSources = [...incidentSignatures.slice(0, 20).map((s) => s.sample), ...facts.alertTexts];
+  const compoundSources = [...incidentSignatures.slice(0, 20).map((s) => s.detail), ...facts.alertTexts];
   for (const text of compoundSources) {
     for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]{5,}/g)) {
       const raw = m[0];
@@ -203,6 +205,7 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
     tokens,
     benignTokens,
     compounds,
+    errorText: compoundSources.join('\n'),
     recoveredMs,
   };
 }

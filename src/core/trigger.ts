@@ -14,6 +14,7 @@ const isFlagValue = (v: string | null) => v !== null && FLAG_VALUE.test(v);
 import { formatDuration, formatMs } from './time.js';
 
 export const TRIGGER_THRESHOLD = 0.55;
+const DEPENDENCY_MODES = new Set<FailureMode>(['upstream', 'network', 'timeout', 'rate_limit', 'tls', 'auth']);
 const TIME_SCALE_MS = 30 * 60_000;
 
 export interface CommitAssessment {
@@ -76,6 +77,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   const weights: number[] = [];
   const evidence: string[] = [];
   let specific = 0;
+  /** evidence from code (identifiers, stack frames) as opposed to settings and values */
+  let codeSpecific = 0;
   const shared: FailureMode[] = change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
   for (const mode of shared.slice(0, 2)) {
     weights.push(0.35);
@@ -97,7 +100,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   const weak = matched.filter((t) => !strong.includes(t));
   for (const _ of strong.slice(0, 3)) weights.push(0.3);
   for (const _ of weak.slice(0, 2)) weights.push(0.12);
-  specific += Math.min(strong.length, 3);
+  codeSpecific += Math.min(strong.length, 3);
   if (matched.length) evidence.push(`error logs and alerts name ${matched.slice(0, 4).map((t) => `\`${t}\``).join(', ')}, which the diff changes`);
   // Partial matches: `new_tax_engine` in a diff and `TaxEngineError` in the errors name one thing.
   const exact = new Set(matched.map((m) => m.toLowerCase()));
@@ -110,9 +113,22 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
     if (hit) {
       partial.push(id);
       weights.push(0.25);
-      specific++;
+      codeSpecific++;
       evidence.push(`the diff's \`${id}\` and the errors' \`${hit.raw}\` name the same component (${words.filter((w) => hit.words.includes(w)).join(', ')})`);
     }
+  }
+  // A stack trace or error that points at a file this commit changed.
+  const pointedAt = change.files.find((f) => {
+    if (['docs', 'test', 'ci', 'i18n', 'style'].includes(f.cls)) return false;
+    const path = f.filename.replace(/^\.?\//, '');
+    const withoutRoot = path.replace(/^(src|lib|app|pkg|internal|cmd)\//, '');
+    return signals.errorText.includes(path) || (withoutRoot.includes('/') && signals.errorText.includes(withoutRoot));
+  });
+  if (pointedAt) {
+    // A stack frame in a file the commit changed is as direct as evidence gets: it counts twice.
+    codeSpecific += 2;
+    weights.push(0.35);
+    evidence.push(`the errors point at ${pointedAt.filename}, which this commit changes`);
   }
   const flips = change.configChanges.filter((c) => isFlagValue(c.from) && isFlagValue(c.to));
   if (flips.length) {
@@ -158,7 +174,13 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
     if (!evidence.some((e) => e.startsWith(describeConfigChange(c)))) evidence.push(describeConfigChange(c));
   }
   const match = 1 - weights.reduce((p, w) => p * (1 - w), 1);
-  return { change, match, evidence, reverted: false, specific, modeMatched: shared.length > 0 };
+  // When only a dependency is failing (upstream errors, timeouts, TLS, auth, rate limits, network)
+  // and nothing in our own process is (memory, pools, rejected data…), the client code that talks
+  // to it shows up in every error and every nearby change: code evidence then counts once at most,
+  // and touching "upstream" code is never corroboration on its own.
+  const dependencyOnly = signals.modes.length > 0 && signals.modes.every((m) => DEPENDENCY_MODES.has(m));
+  specific += dependencyOnly ? Math.min(codeSpecific, 1) : codeSpecific;
+  return { change, match, evidence, reverted: false, specific, modeMatched: shared.some((m) => m !== 'upstream') };
 }
 
 function undoingDeployment(d: DeploymentFact, all: DeploymentFact[], signals: IncidentSignals): { by: DeploymentFact; revertedShas: Set<string> } | null {
