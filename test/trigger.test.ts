@@ -164,4 +164,17 @@ describe('triggering change', () => {
     const report = postmortem(buildIncident({ ...base, errorLog, deployments: [logging] }));
     expect(report.trigger).toBeNull();
   });
+
+  it('blames a flag switched on for the service just before its own code began to fail', () => {
+    const flag: DeploySpec = {
+      repo: 'acme/runtime-flags',
+      id: 902,
+      finishedAt: -1,
+      commits: [{ sha: sha('flag'), message: 'Enable v2 cart for everyone', files: [{ filename: 'flags/gateway-api.yaml', patch: '@@ -1,2 +1,2 @@\n flags:\n-  enable_v2_cart: false\n+  enable_v2_cart: true' }] }],
+    };
+    const errorLog = 'NullPointerException in CartMerger.merge for session {n}';
+    const report = postmortem(buildIncident({ ...base, errorLog, deployments: [docsDeploy, flag] }));
+    expect(report.trigger).toMatchObject({ repo: 'acme/runtime-flags', deployment_id: 902 });
+    expect(report.trigger!.evidence.join('\n')).toMatch(/enable_v2_cart \(false → true\)/);
+  });
 });

@@ -23,6 +23,8 @@ export interface CommitAssessment {
   /** independent, specific pieces of evidence (identifiers, values, growth pattern, flag flip) */
   specific: number;
   modeMatched: boolean;
+  /** the commit switches a boolean setting (a feature flag) */
+  flagFlip: boolean;
   evidence: string[];
   reverted: boolean;
 }
@@ -180,7 +182,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   // and touching "upstream" code is never corroboration on its own.
   const dependencyOnly = signals.modes.length > 0 && signals.modes.every((m) => DEPENDENCY_MODES.has(m));
   specific += dependencyOnly ? Math.min(codeSpecific, 1) : codeSpecific;
-  return { change, match, evidence, reverted: false, specific, modeMatched: shared.some((m) => m !== 'upstream') };
+  return { change, match, evidence, reverted: false, specific, modeMatched: shared.some((m) => m !== 'upstream'), flagFlip: flips.length > 0 };
 }
 
 function undoingDeployment(d: DeploymentFact, all: DeploymentFact[], signals: IncidentSignals): { by: DeploymentFact; revertedShas: Set<string> } | null {
@@ -251,6 +253,13 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       // Nothing matches: name the commit most able to change runtime behaviour, the head on a tie.
       const maxRisk = Math.max(...commits.map((c) => c.change.risk));
       culprit = commits.find((c) => c.change.sha === d.sha && c.change.risk === maxRisk) ?? commits.find((c) => c.change.risk === maxRisk) ?? culprit;
+    }
+    // A flag switched on for this service minutes before our own code started failing is the
+    // classic trigger of a latent defect, even when the errors do not name the flag.
+    const ownFailure = !(signals.modes.length > 0 && signals.modes.every((m) => DEPENDENCY_MODES.has(m)));
+    if (culprit?.flagFlip && delta <= 10 * 60_000 && affinity.value >= 0.9 && ownFailure) {
+      culprit.specific++;
+      culprit.evidence.push(`the flag switched ${formatDuration(delta)} before ${onsetWhat}, and the failure is in the service's own code`);
     }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
     const match = culprit?.match ?? 0;
