@@ -177,4 +177,26 @@ describe('triggering change', () => {
     expect(report.trigger).toMatchObject({ repo: 'acme/runtime-flags', deployment_id: 902 });
     expect(report.trigger!.evidence.join('\n')).toMatch(/enable_v2_cart \(false → true\)/);
   });
+
+  it('names the earlier code deployment a flag flip exposed as a latent defect, not as the trigger', () => {
+    const latentCode: DeploySpec = {
+      repo: 'acme/gateway-api',
+      id: 903,
+      finishedAt: -180,
+      commits: [{ sha: sha('merger'), message: 'Add CartMerger behind enable_v2_cart', files: [{ filename: 'src/cart/cartMerger.ts', patch: '@@ -0,0 +1,3 @@\n+export class CartMerger {\n+  merge(a, b) { return a.items.concat(b.items); }\n+}', status: 'added' }] }],
+    };
+    const flag: DeploySpec = {
+      repo: 'acme/runtime-flags',
+      id: 904,
+      finishedAt: -1,
+      commits: [{ sha: sha('flag2'), message: 'Enable v2 cart', files: [{ filename: 'flags/gateway-api.yaml', patch: '@@ -1,2 +1,2 @@\n flags:\n-  enable_v2_cart: false\n+  enable_v2_cart: true' }] }],
+    };
+    const errorLog = "TypeError: Cannot read properties of undefined (reading 'items') ({n})\n    at CartMerger.merge (src/cart/cartMerger.ts:2:40)";
+    const report = postmortem(buildIncident({ ...base, errorLog, deployments: [latentCode, flag] }));
+    expect(report.trigger?.deployment_id).toBe(904);
+    const latent = report.candidates.find((c) => c.deployment_id === 903)!;
+    expect(latent.ruled).toBe('out');
+    expect(latent.reasons.join(' ')).toMatch(/latent defect/);
+    expect(report.root_cause).toMatch(/deployment 903 .*stayed dormant/);
+  });
 });

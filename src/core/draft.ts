@@ -379,10 +379,13 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const desc = changeDescription(change);
     const mech = mechanism(mode, change, signals, facts);
     const staged = stagingRecorded(d, facts);
+    const latent = trig.latent?.culprit
+      ? ` The failing code was shipped earlier, in deployment ${trig.latent.deployment.id} of ${trig.latent.deployment.repo} (commit ${trig.latent.culprit.change.sha.slice(0, 7)}, "${clip(trig.latent.culprit.change.subject, 80)}"), and stayed dormant until this change exposed it.`
+      : '';
     const named = t.culprit?.evidence.find((e) => e.startsWith('error logs and alerts name '));
     const namedPart = named ? ` The errors name what it changed: ${named.replace(/^error logs and alerts name /, '').replace(/, which the diff changes$/, '')}.` : '';
     rootCause =
-      `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech}${namedPart} ` +
+      `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech}${namedPart}${latent} ` +
       `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was the user-facing errors.`;
     const modeSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && s.relatedToService && s.errorLike).slice(0, 2);
     whys.push({

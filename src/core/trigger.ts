@@ -45,6 +45,8 @@ export interface TriggerAssessment {
   candidates: CandidateAssessment[];
   trigger: CandidateAssessment | null;
   reason: string;
+  /** an earlier deployment whose code the triggering flag or config change exposed (a root cause, not the trigger) */
+  latent: CandidateAssessment | null;
 }
 
 const SHARED_REPO = /config|infra|platform|terraform|k8s|kube|helm|deploy|flags?|settings|ops|gitops|manifests|charts/i;
@@ -311,6 +313,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     c.undoneBy !== null || (c.culprit !== null && (c.culprit.specific >= 2 || (c.culprit.specific >= 1 && c.culprit.modeMatched)));
   const supported = best && best.score >= TRIGGER_THRESHOLD && corroborated(best);
   let reason: string;
+  let latent: CandidateAssessment | null = null;
   if (!best) {
     reason = 'No deployment is recorded in the bundle, so no change can be named as the trigger.';
   } else if (supported) {
@@ -321,7 +324,16 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       best.score = Math.max(0, best.score - 0.1);
       best.evidence.push(`deployment ${runnerUp.deployment.id} of ${runnerUp.deployment.repo} is a close second (score ${runnerUp.score.toFixed(2)})`);
     }
-    reason = `${describeDeployment(best.deployment)} is the only change whose evidence explains the failure.`;
+    reason = `${describeDeployment(best.deployment)} has the strongest evidence of the changes that finished before the onset.`;
+    if (best.culprit?.flagFlip || best.kind === 'config_change') {
+      latent =
+        candidates.find(
+          (c) => c !== best && c.culprit !== null && c.deployment.finishedMs !== null && c.deployment.finishedMs <= best.deployment.finishedMs! && c.culprit.specific >= 1 && c.culprit.match >= 0.25,
+        ) ?? null;
+      if (latent) {
+        latent.reasons.splice(1, 0, `not the trigger: it shipped the code that deployment ${best.deployment.id} exposed, a latent defect and part of the root cause`);
+      }
+    }
   } else {
     const before = candidates.filter((c) => c.deployment.finishedMs !== null && c.deployment.finishedMs <= onset);
     reason = before.length
@@ -334,5 +346,5 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     if (c === best && supported) continue;
     if (!c.reasons[0]?.startsWith('ruled out')) c.reasons.unshift(`ruled out: score ${c.score.toFixed(2)}${c.score >= TRIGGER_THRESHOLD ? ' without a diff that matches the failure' : ''}`);
   }
-  return { candidates, trigger: supported ? best! : null, reason };
+  return { candidates, trigger: supported ? best! : null, reason, latent };
 }
