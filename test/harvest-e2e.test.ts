@@ -16,6 +16,7 @@ import { createDatadogFake, type DatadogFake } from './fakes/datadogFake.js';
 import { createGithubFake, type GithubFake } from './fakes/githubFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 import { createSlackFake, type SlackFake } from './fakes/slackFake.js';
+import { vendorEnv } from './helpers/vendorEnv.js';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -33,19 +34,7 @@ let workdir: string;
 
 function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH,
-    HINDSIGHT_HOME: join(workdir, 'home'),
-    PAGERDUTY_TOKEN: TOKENS.pd,
-    PAGERDUTY_API_URL: pd.url,
-    SLACK_BOT_TOKEN: TOKENS.slack,
-    SLACK_API_URL: slack.url,
-    GITHUB_TOKEN: TOKENS.gh,
-    GITHUB_API_URL: gh.url,
-    HINDSIGHT_GITHUB_REPOS: src.github!.repos!.map((r) => r.full_name).join(','),
-    DD_API_KEY: TOKENS.ddApi,
-    DD_APP_KEY: TOKENS.ddApp,
-    DATADOG_API_URL: dd.url,
-    HINDSIGHT_CONFIG: join(workdir, 'hindsight.config.json'),
+    ...vendorEnv({ home: join(workdir, 'home'), config: join(workdir, 'hindsight.config.json'), fakes: { pd, slack, gh, dd }, tokens: TOKENS, repos: src.github!.repos!.map((r) => r.full_name) }),
     ...overrides,
   };
 }

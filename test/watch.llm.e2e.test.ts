@@ -28,6 +28,7 @@ import { createJiraFake, type JiraFake, type JiraFakeIssue } from './fakes/jiraF
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type SlackFake } from './fakes/slackFake.js';
 import { hindsightPosts as hindsightPostsIn, startWatch as startWatchProcess, until, watchRow, type PostedMessage } from './helpers/watchProcess.js';
+import { vendorEnv } from './helpers/vendorEnv.js';
 
 const ROOT = join(__dirname, '..');
 const reference = validateBundle(JSON.parse(readFileSync(join(ROOT, 'examples/sample-incident/bundle.json'), 'utf8')));
@@ -154,19 +155,7 @@ async function world(script: ScriptEntry[]): Promise<World> {
     }),
   );
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HINDSIGHT_HOME: home,
-    HINDSIGHT_CONFIG: join(home, 'hindsight.config.json'),
-    PAGERDUTY_TOKEN: TOKENS.pd,
-    PAGERDUTY_API_URL: pd.url,
-    SLACK_BOT_TOKEN: TOKENS.slack,
-    SLACK_API_URL: slack.url,
-    GITHUB_TOKEN: TOKENS.gh,
-    GITHUB_API_URL: gh.url,
-    HINDSIGHT_GITHUB_REPOS: src.github!.repos!.map((r) => r.full_name).join(','),
-    DD_API_KEY: TOKENS.ddApi,
-    DD_APP_KEY: TOKENS.ddApp,
-    DATADOG_API_URL: dd.url,
+    ...vendorEnv({ home, config: join(home, 'hindsight.config.json'), fakes: { pd, slack, gh, dd }, tokens: TOKENS, repos: src.github!.repos!.map((r) => r.full_name) }),
     ANTHROPIC_API_KEY: TOKENS.anthropic,
     ANTHROPIC_BASE_URL: ai.url,
     HINDSIGHT_MODEL: MODEL,
