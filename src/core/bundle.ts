@@ -47,6 +47,23 @@ const pagerdutySchema = loose({
       }),
     )
     .nullish(),
+  // GET /change_events or /incidents/{id}/related_change_events: rollouts recorded outside git
+  // deployments (config, flags, data, infra), kept in PagerDuty's own shape.
+  change_events: z
+    .array(
+      loose({
+        id: id.nullish(),
+        timestamp: isoTime,
+        summary: z.string().nullish(),
+        type: z.string().nullish(),
+        source: z.string().nullish(),
+        services: z.array(loose({ id: z.string().nullish(), summary: z.string().nullish() })).nullish(),
+        integration: loose({ id: z.string().nullish(), summary: z.string().nullish() }).nullish(),
+        links: z.array(loose({ href: z.string().nullish(), text: z.string().nullish() })).nullish(),
+        custom_details: z.record(z.string(), z.unknown()).nullish(),
+      }),
+    )
+    .nullish(),
 });
 
 const opsgenieSchema = loose({
@@ -270,6 +287,8 @@ export type GithubRepo = z.infer<typeof githubRepoSchema>;
 export type Deployment = NonNullable<GithubRepo['deployments']>[number];
 export type Commit = NonNullable<GithubRepo['commits']>[number];
 export type CommitFile = z.infer<typeof githubFileSchema>;
+export type PagerDutyChangeEvent = NonNullable<NonNullable<z.infer<typeof pagerdutySchema>>['change_events']>[number];
+export type DatadogEvent = NonNullable<NonNullable<z.infer<typeof datadogSchema>>['events']>[number];
 
 /** A bundle problem a user can fix: `path` is the JSON path, `message` what is wrong there. */
 export class BundleError extends Error {
