@@ -6,7 +6,11 @@
 // What it implements:
 //  - auth: `Authorization: Token token=<token>`, anything else → 401 {"error":{"message":"Unauthorized","code":2006}}
 //  - GET /abilities, GET /incidents (list), GET /incidents/{id},
-//    GET /incidents/{id}/log_entries, GET /incidents/{id}/alerts
+//    GET /incidents/{id}/log_entries, GET /incidents/{id}/alerts,
+//    GET /incidents/{id}/related_change_events (`limit` only, as documented; each event carries
+//    `correlation_reason`), GET /change_events (`since`/`until` must be UTC "YYYY-MM-DDThh:mm:ssZ",
+//    else 400; newest first; offset + limit past 10 000 is a 400, like classic pagination),
+//    GET /service_dependencies/technical_services/{id} (relationships in both directions)
 //  - classic pagination: `limit` (default 25, at most 100, and at most `pageSize`), `offset`,
 //    responses with `limit`, `offset`, `more`, and `total` (null unless `total=true`)
 //  - log entries: approximations of PagerDuty's filters, so that a client that leaves them out
@@ -16,7 +20,8 @@
 //  - faults: rateLimitOnce (first request to each path → 429, Retry-After: 1), failWith5xx: n
 //    (first n requests → 503), hangMs (every response delayed), down (every request → 500),
 //    downPaths (requests to those paths → 500),
-//    forbidIncidents (incident endpoints → 403, for the doctor's missing-permission case).
+//    forbidIncidents (incident endpoints → 403, for the doctor's missing-permission case),
+//    forbidChangeEvents (GET /change_events → 403: a scoped token without change_events.read).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -57,6 +62,14 @@ export interface PagerDutyFakeOptions {
   faults?: FakeFaults;
   /** incident endpoints answer 403 (a token without read access to incidents) */
   forbidIncidents?: boolean;
+  /** every change event of the account, served by GET /change_events within since/until */
+  changeEvents?: unknown[];
+  /** GET /incidents/{id}/related_change_events, in the order given (correlation_reason included) */
+  relatedChangeEvents?: unknown[];
+  /** service dependencies: each supporting → dependent pair of service ids */
+  dependencies?: Array<{ supporting: string; dependent: string }>;
+  /** GET /change_events answers 403 */
+  forbidChangeEvents?: boolean;
 }
 
 export interface PagerDutyFake {
@@ -132,6 +145,9 @@ export async function createPagerDutyFake(opts: PagerDutyFakeOptions): Promise<P
   const pageSize = Math.max(1, opts.pageSize ?? 100);
   const logEntries = opts.logEntries ?? [];
   const alerts = opts.alerts ?? [];
+  const timeOf = (e: unknown) => Date.parse(String((e as { timestamp?: unknown } | null)?.timestamp ?? ''));
+  const changeEvents = [...(opts.changeEvents ?? [])].sort((a, b) => timeOf(b) - timeOf(a));
+  const dependencies = opts.dependencies ?? [];
   const incidentId = String(opts.incident.id);
   const requests: RecordedRequest[] = [];
   const rateLimited = new Set<string>();
@@ -187,12 +203,43 @@ export async function createPagerDutyFake(opts: PagerDutyFakeOptions): Promise<P
       const list = [opts.incident].filter((i) => statuses.length === 0 || statuses.includes(String((i as { status?: unknown }).status)));
       return page(list, 'incidents', query);
     }
-    const m = /^\/incidents\/([^/]+)(?:\/(log_entries|alerts))?$/.exec(path);
+    if (path === '/change_events') {
+      if (opts.forbidChangeEvents) return { status: 403, body: pdError('Access Denied', 2010, ['The token lacks change_events.read']) };
+      const utc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+      for (const key of ['since', 'until'] as const) {
+        const v = query[key];
+        if (v !== undefined && (typeof v !== 'string' || !utc.test(v))) return { status: 400, body: pdError('Invalid Input Provided', 2001, [`${key} must be a UTC ISO 8601 datetime`]) };
+      }
+      const since = typeof query.since === 'string' ? Date.parse(query.since) : -Infinity;
+      const until = typeof query.until === 'string' ? Date.parse(query.until) : Infinity;
+      if (Number(query.offset ?? 0) + Number(query.limit ?? 25) > 10_000) return { status: 400, body: pdError('Invalid Input Provided', 2001, ['Offset must be less than 10000']) };
+      return page(changeEvents.filter((e) => timeOf(e) >= since && timeOf(e) <= until), 'change_events', query);
+    }
+    const dep = /^\/service_dependencies\/technical_services\/([^/]+)$/.exec(path);
+    if (dep) {
+      const id = decodeURIComponent(dep[1]!);
+      const incidentServiceId = (opts.incident.service as { id?: unknown } | null | undefined)?.id;
+      const known = id === incidentServiceId || dependencies.some((d) => d.supporting === id || d.dependent === id);
+      if (!known) return { status: 404, body: pdError('Not Found', 2100) };
+      const ref = (sid: string) => ({ id: sid, type: 'technical_service_reference' });
+      const relationships = dependencies
+        .filter((d) => d.supporting === id || d.dependent === id)
+        .map((d, i) => ({ id: `D${i}${d.supporting}${d.dependent}`, type: 'service_dependency', supporting_service: ref(d.supporting), dependent_service: ref(d.dependent) }));
+      return { status: 200, body: { relationships } };
+    }
+    const m = /^\/incidents\/([^/]+)(?:\/(log_entries|alerts|related_change_events))?$/.exec(path);
     if (m) {
       if (opts.forbidIncidents) return forbidden;
       if (decodeURIComponent(m[1]!) !== incidentId) return { status: 404, body: pdError('Not Found', 2100) };
       if (m[2] === 'log_entries') return page(shapeLogEntries(query), 'log_entries', query);
       if (m[2] === 'alerts') return page(alerts, 'alerts', query);
+      if (m[2] === 'related_change_events') {
+        const related = opts.relatedChangeEvents ?? [];
+        const limit = query.limit === undefined ? 25 : Number(query.limit);
+        if (!Number.isInteger(limit) || limit < 1) return { status: 400, body: pdError('Invalid Input Provided', 2001, ['limit must be a positive integer']) };
+        const served = Math.min(limit, 100);
+        return { status: 200, body: { change_events: related.slice(0, served), limit: null, offset: null, total: null, more: related.length > served } };
+      }
       return { status: 200, body: { incident: opts.incident } };
     }
     return { status: 404, body: pdError('Not Found', 2100) };

@@ -1,5 +1,6 @@
-// PagerDuty source (REST API v2): the incident record, its log entries and its alerts, kept with
-// PagerDuty's own field names and time formats (docs/context-bundle.md, sources.pagerduty).
+// PagerDuty source (REST API v2): the incident record, its log entries, its alerts and the change
+// events around it, kept with PagerDuty's own field names and time formats (docs/context-bundle.md,
+// sources.pagerduty).
 //
 // Transport: Node's fetch, not @pagerduty/pdjs. pdjs 2.2.4 was tried first and cannot meet the
 // retry policy that every vendor call here must follow (src/harvest/retry.ts):
@@ -19,7 +20,7 @@
 import type { VendorCredentials } from '../config.js';
 import type { DoctorCheck } from '../doctorTypes.js';
 import { classifyStatus, defaultClassify, parseRetryAfter, VendorError, withRetries } from '../retry.js';
-import type { HarvestContext, HarvestedIncident, HarvestErrorEntry, HttpPolicy, SourceOutcome } from '../types.js';
+import type { HarvestContext, HarvestedIncident, HarvestErrorEntry, HttpPolicy, SourceOutcome, TruncationEntry } from '../types.js';
 import { emptyOutcome } from '../types.js';
 
 export type PagerDutyCredentials = NonNullable<VendorCredentials['pagerduty']>;
@@ -27,6 +28,8 @@ export type PagerDutyCredentials = NonNullable<VendorCredentials['pagerduty']>;
 export interface PagerDutyData {
   log_entries: unknown[];
   alerts: unknown[];
+  /** absent when neither change event call answered */
+  change_events?: unknown[];
 }
 
 const SOURCE = 'pagerduty';
@@ -35,6 +38,11 @@ const ACCEPT = 'application/vnd.pagerduty+json;version=2';
 const MAX_PAGE = 100;
 /** Alerts have no configured cap; this only bounds a runaway incident (classic pagination stops near 10 000). */
 const MAX_ALERTS = 10_000;
+/** Classic pagination refuses offsets past 10 000: the most change events one window scan can read. */
+const MAX_CHANGE_EVENT_SCAN = 10_000;
+/** How far supporting services are followed from the incident's service, and how many are looked up. */
+const DEPENDENCY_DEPTH = 3;
+const MAX_DEPENDENCY_LOOKUPS = 20;
 
 export type Query = ReadonlyArray<readonly [string, string]>;
 type OnRetry = (attempt: number, delayMs: number, why: string) => void;
@@ -187,10 +195,173 @@ function errorEntry(what: string, err: unknown, creds: PagerDutyCredentials): Ha
   return { source: SOURCE, message: scrub(`${what}: ${c.message}`, creds), retryable: c.retryable };
 }
 
+/** PagerDuty's `since`/`until` format: UTC, whole seconds ("YYYY-MM-DDThh:mm:ssZ"); anything else is a 400. */
+const pdTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+interface ServiceRef {
+  id?: unknown;
+  summary?: unknown;
+  [key: string]: unknown;
+}
+
+const servicesOf = (event: unknown): ServiceRef[] => {
+  const list = event && typeof event === 'object' ? (event as { services?: unknown }).services : undefined;
+  return Array.isArray(list) ? list.filter((s): s is ServiceRef => !!s && typeof s === 'object') : [];
+};
+
 /**
- * Log entries (capped by caps.pagerdutyLogEntries) and alerts of ctx.incident. Never throws:
- * without log entries there is no PagerDuty section (data null); if only the alerts fail, the
- * section has the log entries, an empty alert list and an error saying so.
+ * The services whose changes can break the incident's service: itself and the services it
+ * depends on (supporting services, followed a few levels down). Null when the dependencies could
+ * not be read, so the caller does not filter on a partial picture.
+ */
+async function serviceScope(creds: PagerDutyCredentials, serviceId: string, policy: HttpPolicy, onRetry: OnRetry, say: (m: string) => void): Promise<Set<string> | null> {
+  const scope = new Set([serviceId]);
+  let frontier = [serviceId];
+  let lookups = 0;
+  for (let depth = 0; depth < DEPENDENCY_DEPTH && frontier.length; depth++) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      if (lookups++ >= MAX_DEPENDENCY_LOOKUPS) return scope;
+      const path = `/service_dependencies/technical_services/${encodeURIComponent(id)}`;
+      let body: { relationships?: unknown };
+      try {
+        body = await get<{ relationships?: unknown }>(creds, path, [], policy, onRetry);
+      } catch (err) {
+        say(`pagerduty: service dependencies unknown (${err instanceof Error ? err.message : String(err)}); keeping change events of every service`);
+        return null;
+      }
+      for (const rel of Array.isArray(body.relationships) ? body.relationships : []) {
+        const r = rel as { supporting_service?: { id?: unknown }; dependent_service?: { id?: unknown } } | null;
+        const supporting = str(r?.supporting_service?.id);
+        if (str(r?.dependent_service?.id) === id && supporting && !scope.has(supporting)) {
+          scope.add(supporting);
+          next.push(supporting);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return scope;
+}
+
+/** The event as PagerDuty gave it, minus its routing key (an integration credential), with known service names. */
+function keptEvent(event: Record<string, unknown>, serviceNames: Map<string, string>): Record<string, unknown> {
+  const { routing_key: _secret, ...rest } = event;
+  const services = rest.services;
+  if (!Array.isArray(services)) return rest;
+  return {
+    ...rest,
+    // change event service references often come without `summary`; the incident's own reference names it
+    services: services.map((s) => {
+      if (!s || typeof s !== 'object') return s;
+      const ref = s as ServiceRef;
+      const name = typeof ref.id === 'string' ? serviceNames.get(ref.id) : undefined;
+      return ref.summary === undefined && name ? { ...ref, summary: name } : ref;
+    }),
+  };
+}
+
+interface ChangeEventsOutcome {
+  events: unknown[] | null;
+  errors: HarvestErrorEntry[];
+  truncated: TruncationEntry[];
+}
+
+/**
+ * Change events (config, flags, data, infra: changes that are not git deployments):
+ * GET /incidents/{id}/related_change_events (PagerDuty's own correlation, kept first) and
+ * GET /change_events over the deployment window, kept when they concern the incident's service
+ * or a service it depends on (all of them when that is unknown, and events naming no service).
+ * Deduplicated by id, capped by caps.events keeping the related ones and then those nearest the
+ * incident's creation, in PagerDuty's order.
+ */
+async function harvestChangeEvents(creds: PagerDutyCredentials, ctx: HarvestContext, onRetry: OnRetry, say: (m: string) => void): Promise<ChangeEventsOutcome> {
+  const errors: HarvestErrorEntry[] = [];
+  const truncated: TruncationEntry[] = [];
+  const incidentService = ctx.incident.raw.service as ServiceRef | null | undefined;
+  const serviceId = str(incidentService?.id);
+  const serviceNames = new Map<string, string>();
+  if (serviceId && str(incidentService?.summary)) serviceNames.set(serviceId, incidentService!.summary as string);
+
+  const relatedCall = async (): Promise<unknown[] | null> => {
+    const path = `/incidents/${encodeURIComponent(ctx.incident.id)}/related_change_events`;
+    try {
+      // documented with `limit` only (no offset): one page of PagerDuty's most relevant changes
+      const body = await get<{ change_events?: unknown }>(creds, path, [['limit', String(MAX_PAGE)]], ctx.http, onRetry);
+      if (!Array.isArray(body.change_events)) throw new VendorError(SOURCE, `GET ${path}: response has no "change_events" list`, null, false);
+      return body.change_events;
+    } catch (err) {
+      // Change correlation is not on every plan; the window scan below still finds the changes.
+      if (err instanceof VendorError && (err.status === 403 || err.status === 404)) {
+        say(`pagerduty: related change events not available (${err.status})`);
+        return [];
+      }
+      errors.push(errorEntry('related change events', err, creds));
+      return null;
+    }
+  };
+
+  const windowCall = async (): Promise<{ items: unknown[]; complete: boolean } | null> => {
+    const scope = serviceId ? await serviceScope(creds, serviceId, ctx.http, onRetry, say) : null;
+    try {
+      const query: Query = [
+        ['since', pdTime(ctx.deployWindow.fromMs)],
+        ['until', pdTime(ctx.deployWindow.toMs)],
+      ];
+      const r = await listAll(creds, '/change_events', 'change_events', query, MAX_CHANGE_EVENT_SCAN, ctx.http, onRetry);
+      const inScope = (e: unknown) => {
+        if (!scope) return true;
+        const ids = servicesOf(e).map((s) => str(s.id)).filter((id): id is string => id !== null);
+        return ids.length === 0 || ids.some((id) => scope.has(id));
+      };
+      return { items: r.items.filter(inScope), complete: !r.truncated };
+    } catch (err) {
+      errors.push(errorEntry('change events', err, creds));
+      return null;
+    }
+  };
+
+  const [related, windowed] = await Promise.all([relatedCall(), windowCall()]);
+  if (related === null && windowed === null) return { events: null, errors, truncated };
+
+  const seen = new Set<string>();
+  const merged: Array<{ event: Record<string, unknown>; related: boolean }> = [];
+  const add = (list: unknown[], isRelated: boolean) => {
+    for (const e of list) {
+      if (!e || typeof e !== 'object') continue;
+      const id = str((e as { id?: unknown }).id);
+      const key = id ? `id:${id}` : `json:${JSON.stringify(e)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      merged.push({ event: e as Record<string, unknown>, related: isRelated });
+    }
+  };
+  add(related ?? [], true);
+  add(windowed?.items ?? [], false);
+
+  const cap = Math.max(1, Math.floor(ctx.caps.events));
+  let kept = merged;
+  if (merged.length > cap) {
+    const created = Date.parse(ctx.incident.createdAt);
+    const distance = (e: Record<string, unknown>) => {
+      const ms = typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : NaN;
+      return Number.isFinite(ms) ? Math.abs(ms - created) : Infinity;
+    };
+    const order = merged.map((m, i) => ({ m, i })).sort((a, b) => Number(b.m.related) - Number(a.m.related) || distance(a.m.event) - distance(b.m.event) || a.i - b.i);
+    const chosen = new Set(order.slice(0, cap).map((x) => x.i));
+    kept = merged.filter((_, i) => chosen.has(i));
+  }
+  const complete = windowed?.complete ?? true;
+  if (kept.length < merged.length || !complete) {
+    truncated.push({ source: SOURCE, what: 'change_events', kept: kept.length, total: complete ? merged.length : null });
+  }
+  return { events: kept.map((m) => keptEvent(m.event, serviceNames)), errors, truncated };
+}
+
+/**
+ * Log entries (capped by caps.pagerdutyLogEntries), alerts and change events of ctx.incident.
+ * Never throws: without log entries there is no PagerDuty section (data null); if only the alerts
+ * or the change events fail, the section keeps the rest and an error says what is missing.
  */
 export async function harvestPagerDuty(creds: PagerDutyCredentials, ctx: HarvestContext): Promise<SourceOutcome<PagerDutyData>> {
   const out = emptyOutcome<PagerDutyData>();
@@ -215,23 +386,29 @@ export async function harvestPagerDuty(creds: PagerDutyCredentials, ctx: Harvest
     return out;
   }
 
-  let alerts: unknown[] = [];
-  try {
-    const r = await listAll(creds, `${base}/alerts`, 'alerts', [], MAX_ALERTS, ctx.http, onRetry);
-    alerts = r.items;
-    if (r.truncated) out.truncated.push({ source: SOURCE, what: 'alerts', kept: r.items.length, total: r.total });
-  } catch (err) {
-    out.errors.push(errorEntry('alerts', err, creds));
-  }
+  const alertsCall = async (): Promise<unknown[]> => {
+    try {
+      const r = await listAll(creds, `${base}/alerts`, 'alerts', [], MAX_ALERTS, ctx.http, onRetry);
+      if (r.truncated) out.truncated.push({ source: SOURCE, what: 'alerts', kept: r.items.length, total: r.total });
+      return r.items;
+    } catch (err) {
+      out.errors.push(errorEntry('alerts', err, creds));
+      return [];
+    }
+  };
+  const [alerts, changes] = await Promise.all([alertsCall(), harvestChangeEvents(creds, ctx, onRetry, say)]);
+  out.errors.push(...changes.errors);
+  out.truncated.push(...changes.truncated);
 
-  out.data = { log_entries: logEntries, alerts };
-  say(`pagerduty: ${logEntries.length} log entries, ${alerts.length} alerts`);
+  out.data = { log_entries: logEntries, alerts, ...(changes.events ? { change_events: changes.events } : {}) };
+  say(`pagerduty: ${logEntries.length} log entries, ${alerts.length} alerts, ${changes.events ? changes.events.length : 'no'} change events`);
   return out;
 }
 
 /**
  * Doctor: GET /abilities (works for account and user API tokens and OAuth tokens; /users/me
- * refuses account-level tokens), then GET /incidents?limit=1 for read access to incidents.
+ * refuses account-level tokens), then GET /incidents?limit=1 for read access to incidents and
+ * GET /change_events?limit=1 for change events (a scoped OAuth token may lack change_events.read).
  */
 export async function checkPagerDuty(creds: PagerDutyCredentials, policy: HttpPolicy): Promise<DoctorCheck> {
   const host = (() => {
@@ -264,5 +441,12 @@ export async function checkPagerDuty(creds: PagerDutyCredentials, policy: HttpPo
     if (e.status === 403) return check({ reachable: true, authorized: true, missing: ['read access to incidents'], detail: `token accepted, but GET /incidents answered 403` });
     return check({ reachable: e.status !== null, authorized: true, missing: [], detail: e.message });
   }
-  return check({ reachable: true, authorized: true, missing: [], detail: `${host}: token accepted, incidents readable` });
+  try {
+    await get<{ change_events?: unknown }>(creds, '/change_events', [['limit', '1']], policy);
+  } catch (err) {
+    const e = asVendor(err);
+    if (e.status === 403) return check({ reachable: true, authorized: true, missing: ['change_events.read'], detail: `incidents readable, but GET /change_events answered 403: changes outside git are not harvested` });
+    return check({ reachable: e.status !== null, authorized: true, missing: [], detail: `incidents readable; change events not checked: ${e.message}` });
+  }
+  return check({ reachable: true, authorized: true, missing: [], detail: `${host}: token accepted, incidents and change events readable` });
 }
