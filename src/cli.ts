@@ -8,10 +8,10 @@ import { renderMarkdown } from './core/markdown.js';
 import { redactSecrets } from './core/redact.js';
 import { parseIsoMs } from './core/time.js';
 import { filterTimeline, timelineMarkdown, toEntries } from './core/timeline.js';
-import type { Relevance, TimelineSource } from './core/report.js';
+import { candidateLabel, ROLE_LABEL, triggerLabel, type Relevance, type TimelineSource } from './core/report.js';
 import { parseFlags, oneOf, parseTimeFlag } from './cli/args.js';
 import { InputError, readBundleFile, writeFileAtomic } from './io/files.js';
-import { loadBundleFile } from './io/bundleLoader.js';
+import { loadBundleFile, type LoadedBundle } from './io/bundleLoader.js';
 import { statSync } from 'node:fs';
 import type { Bundle } from './core/bundle.js';
 import { Redactor } from './core/redact.js';
@@ -27,11 +27,11 @@ const USAGE = `hindsight — blameless, evidence-backed incident post-mortems
 
 Usage:
   hindsight demo                               write a post-mortem of the bundled sample incident
-  hindsight postmortem --bundle FILE [--format md|json] [--out FILE]
+  hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--strict]
   hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from T] [--to T]
-                     [--sources a,b] [--limit N] [--format md|json]
-  hindsight trigger --bundle FILE [--format md|json]
-  hindsight validate --bundle FILE             check a context bundle
+                     [--sources a,b] [--limit N] [--format md|json] [--strict]
+  hindsight trigger --bundle FILE [--format md|json] [--strict]
+  hindsight validate --bundle FILE [--strict]  check a context bundle, list its problems
   hindsight postmortem --incident ID [--format md|json] [--out FILE] [--config FILE] [--slack-channel C]
   hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]
   hindsight doctor [--config FILE] [--format text|json]
@@ -45,18 +45,23 @@ Usage:
                                                (DIR/*/bundle.json + expected.json)
 
 Every command takes --help. Data lives under HINDSIGHT_HOME (default ~/.hindsight).
+Malformed elements of a bundle (a metric point, a log line, a message...) are left out and
+listed under "What this analysis could not see"; --strict rejects such a bundle instead.
 Exit codes: 0 ok, 2 bad input, 1 internal error.`;
+
+const LISTED_PROBLEMS = 50;
+const STRICT_HELP = `A malformed element (a metric point, a log line, a message, a deployment...) is left out and\nlisted under "What this analysis could not see", with a warning on stderr. --strict rejects\nthe bundle instead (exit 2, one line naming the JSON path).`;
 
 const HELP: Record<string, string> = {
   demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md and\npostmortem.json to DIR (default ./hindsight-demo). Needs no account, key or network.`,
-  postmortem: `hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--no-store]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json] [--out FILE]\n\nWrites the full post-mortem (Markdown by default) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.`,
+  postmortem: `hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--no-store] [--strict]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json] [--out FILE]\n\nWrites the full post-mortem (Markdown by default) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.\n\n${STRICT_HELP}`,
   harvest: `hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]\n\nHarvests the incident's context from the configured sources into a bundle file, so the\nanalysis can be replayed and shared. --redact replaces secrets and people before writing.`,
   doctor: `hindsight doctor [--config FILE] [--format text|json]\n\nShows, per source, whether it is configured, reachable and authorised, and which permission\nis missing. Never prints a secret. Exit 0 when every configured source is healthy, 1 otherwise.`,
-  timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.`,
-  trigger: `hindsight trigger --bundle FILE [--format md|json]\n\nThe triggering change (or why none), with every candidate ranked and its reasons.`,
-  validate: `hindsight validate --bundle FILE\n\nChecks a context bundle v1. Prints "ok" or one line naming the JSON path that is wrong.`,
+  timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json] [--strict]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.\n\n${STRICT_HELP}`,
+  trigger: `hindsight trigger --bundle FILE [--format md|json] [--strict]\n\nThe triggering change (or why none), with every candidate ranked and its reasons.\n\n${STRICT_HELP}`,
+  validate: `hindsight validate --bundle FILE [--strict]\n\nChecks a context bundle v1. A bundle without a usable incident.id or incident.created_at, with\nanother bundle_version or that is not JSON cannot be analysed: one line names the JSON path,\nexit 2. Otherwise prints "ok" with what the bundle holds, then every problem found (JSON path:\nwhat is wrong, one per line, the first ${LISTED_PROBLEMS}), exit 0: the analysis leaves those\nelements out. With --strict any problem is an error: the first one is printed, exit 2.`,
   watch: `hindsight watch [--apply] [--listen PORT] [--listen-host HOST] [--once] [--retry-failed] [--config FILE]\n\nRuns unattended: polls PagerDuty (and Opsgenie) for resolved incidents (and, with --listen,\naccepts signed PagerDuty v3 webhooks), harvests each one, drafts the post-mortem (Claude when\nANTHROPIC_API_KEY is set, else the deterministic engine), posts it to the review channel, waits\nfor an approver's approval there, then files the tickets. Posting and filing happen only with\n--apply or HINDSIGHT_WRITE=1; otherwise it stops after drafting. State lives in HINDSIGHT_HOME,\nso a restart resumes where it stopped. SIGTERM/SIGINT finish the current stage and exit 0.`,
-  status: `hindsight status [--format text|json]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets.`,
+  status: `hindsight status [--format text|json]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets, and the watcher's heartbeat (cycles and polls completed, the last one's time). JSON: { watcher, incidents }; each incident's \`checks\` counts the stage runs that ended.`,
   serve: `hindsight serve\n\nRuns the MCP server on stdio. Tools: get_incident_context, build_timeline,\nfind_triggering_commit, search_past_rcas, file_tickets, draft_postmortem.`,
   eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json.`,
 };
@@ -68,6 +73,16 @@ function out(text: string): void {
 function requireBundle(flag: string | undefined): string {
   if (!flag) throw new InputError('--bundle FILE is required');
   return flag;
+}
+
+function problemCount(loaded: LoadedBundle): number {
+  return loaded.skipped.total + (loaded.logs.skipped?.total ?? 0);
+}
+
+/** After the analysis has visited the log lines, so their problems are counted too. */
+function warnSkipped(loaded: LoadedBundle): void {
+  const n = problemCount(loaded);
+  if (n) process.stderr.write(`hindsight: warning: ${n} ${n === 1 ? 'problem' : 'problems'} in the bundle: malformed elements left out (see "What this analysis could not see"; hindsight validate lists them)\n`);
 }
 
 /** Bundles above this size are not copied into the local store; their report still is. */
@@ -106,6 +121,7 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     incident: { type: 'string' },
     config: { type: 'string' },
     'slack-channel': { type: 'string' },
+    strict: { type: 'boolean' },
   });
   if (values.help) return out(HELP.postmortem!);
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
@@ -118,8 +134,9 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     analysis = analyzeBundle(harvested);
   } else {
     bundlePath = requireBundle(values.bundle as string | undefined);
-    const loaded = loadBundleFile(bundlePath);
+    const loaded = loadBundleFile(bundlePath, { strict: Boolean(values.strict) });
     analysis = analyzeBundle(loaded.bundle, loaded.logs);
+    warnSkipped(loaded);
   }
   let report = buildReport(analysis);
   if (!values['no-store']) {
@@ -153,9 +170,10 @@ async function cmdTimeline(argv: string[]): Promise<void> {
     sources: { type: 'string' },
     limit: { type: 'string' },
     format: { type: 'string' },
+    strict: { type: 'boolean' },
   });
   if (values.help) return out(HELP.timeline!);
-  const loaded = loadBundleFile(requireBundle(values.bundle as string | undefined));
+  const loaded = loadBundleFile(requireBundle(values.bundle as string | undefined), { strict: Boolean(values.strict) });
   const minRelevance = oneOf('min-relevance', values['min-relevance'] as string | undefined, RELEVANCES, 'medium');
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
   const sources = values.sources ? (values.sources as string).split(',').map((s) => oneOf('sources', s.trim(), SOURCES, 'pagerduty')) : undefined;
@@ -165,6 +183,7 @@ async function cmdTimeline(argv: string[]): Promise<void> {
     if (!Number.isInteger(limit) || limit < 1) throw new InputError(`--limit must be a positive integer (got "${values.limit}")`);
   }
   const analysis = analyzeBundle(loaded.bundle, loaded.logs);
+  warnSkipped(loaded);
   const entries = analysis.redactor.redactDeep(
     toEntries(
       filterTimeline(analysis.events, {
@@ -180,28 +199,30 @@ async function cmdTimeline(argv: string[]): Promise<void> {
 }
 
 async function cmdTrigger(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { bundle: { type: 'string' }, format: { type: 'string' } });
+  const { values } = parseFlags(argv, { bundle: { type: 'string' }, format: { type: 'string' }, strict: { type: 'boolean' } });
   if (values.help) return out(HELP.trigger!);
-  const loaded = loadBundleFile(requireBundle(values.bundle as string | undefined));
+  const loaded = loadBundleFile(requireBundle(values.bundle as string | undefined), { strict: Boolean(values.strict) });
   const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
   const analysis = analyzeBundle(loaded.bundle, loaded.logs);
+  warnSkipped(loaded);
   const result = analysis.redactor.redactDeep({ ...triggerOf(analysis.trigger), reason: analysis.trigger.reason });
   if (format === 'json') return out(JSON.stringify(result, null, 2));
   const lines: string[] = [];
   if (result.trigger) {
-    lines.push(`Trigger: deployment ${result.trigger.deployment_id} of ${result.trigger.repo}, commit ${result.trigger.sha} (confidence ${result.trigger.confidence.toFixed(2)})`);
+    lines.push(`Trigger: ${triggerLabel(result.trigger)}${result.trigger.sha ? `, commit ${result.trigger.sha}` : ''} (confidence ${result.trigger.confidence.toFixed(2)})`);
     for (const e of result.trigger.evidence) lines.push(`  - ${e}`);
   } else lines.push(`Trigger: none. ${result.reason}`);
   lines.push('', 'Candidates:');
-  for (const c of result.candidates) lines.push(`  ${c.score.toFixed(2)}  ${c.repo} #${c.deployment_id} ${c.sha.slice(0, 7)}  ${c.reasons.join('; ')}`);
+  for (const c of result.candidates) lines.push(`  ${c.score.toFixed(2)}  [${ROLE_LABEL[c.role]}] ${candidateLabel(c)}  ${c.reasons.join('; ')}`);
   out(lines.join('\n'));
 }
 
 async function cmdValidate(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { bundle: { type: 'string' } });
+  const { values } = parseFlags(argv, { bundle: { type: 'string' }, strict: { type: 'boolean' } });
   if (values.help) return out(HELP.validate!);
   const path = requireBundle(values.bundle as string | undefined);
-  const { bundle, logs } = loadBundleFile(path);
+  const loaded = loadBundleFile(path, { strict: Boolean(values.strict) });
+  const { bundle, logs } = loaded;
   let logLines = 0;
   logs.forEach(() => logLines++);
   const s = bundle.sources ?? {};
@@ -213,6 +234,12 @@ async function cmdValidate(argv: string[]): Promise<void> {
     `${logLines} log lines`,
   ];
   out(`ok: ${path}: incident ${redactSecrets(bundle.incident.id)} (${counts.join(', ')})`);
+  const total = problemCount(loaded);
+  if (!total) return;
+  const problems = [...loaded.skipped.problems, ...(logs.skipped?.problems ?? [])].slice(0, LISTED_PROBLEMS);
+  out(`${total} ${total === 1 ? 'problem' : 'problems'}: the analysis leaves the malformed elements out (--strict rejects the bundle instead)`);
+  for (const p of problems) out(`  ${redactSecrets(`${p.path}: ${p.problem}`)}`);
+  if (total > problems.length) out(`  … and ${total - problems.length} more`);
 }
 
 async function cmdDemo(argv: string[]): Promise<void> {
@@ -288,10 +315,10 @@ async function cmdWatch(argv: string[]): Promise<void> {
   const { loadConfig } = await import('./harvest/config.js');
   const { createLogger } = await import('./watch/logger.js');
   const { watch } = await import('./watch/watch.js');
+  const { pauseFromEnv } = await import('./watch/testHooks.js');
   const config = loadConfig(process.env, values.config as string | undefined);
   if (!config.credentials.pagerduty && !config.credentials.opsgenie) throw new InputError('watch needs PAGERDUTY_TOKEN or OPSGENIE_API_KEY');
   if (listenPort !== undefined && !config.autonomous.webhookSecret) throw new InputError('--listen needs PAGERDUTY_WEBHOOK_SECRET to verify webhook signatures');
-  const stageDelay = Number(process.env.HINDSIGHT_STAGE_DELAY_MS ?? 0);
   await watch({
     home: hindsightHome(),
     config,
@@ -301,7 +328,7 @@ async function cmdWatch(argv: string[]): Promise<void> {
     listenHost: (values['listen-host'] as string | undefined) ?? '0.0.0.0',
     once: Boolean(values.once),
     retryFailed: Boolean(values['retry-failed']),
-    stageDelayMs: Number.isFinite(stageDelay) && stageDelay > 0 ? stageDelay : undefined,
+    testPause: pauseFromEnv(process.env, hindsightHome()),
   });
 }
 
@@ -313,7 +340,8 @@ async function cmdStatus(argv: string[]): Promise<void> {
   const store = new WatchStore(hindsightHome());
   try {
     const rows = store.list();
-    if (format === 'json') return out(JSON.stringify(rows, null, 2));
+    const watcher = store.watcher();
+    if (format === 'json') return out(JSON.stringify({ watcher, incidents: rows }, null, 2));
     if (rows.length === 0) return out('No incidents yet: start `hindsight watch`.');
     const lines = rows.map((r) =>
       [
@@ -327,7 +355,8 @@ async function cmdStatus(argv: string[]): Promise<void> {
         r.lastError ? `error: ${redactSecrets(r.lastError).slice(0, 80)}` : '',
       ].join('  '),
     );
-    out(['incident          service             stage      #   next                      slack  tickets', ...lines].join('\n'));
+    const heartbeat = watcher.lastCycleAt ? `watcher: ${watcher.cycles} cycles, ${watcher.polls} polls, last cycle ${new Date(watcher.lastCycleAt).toISOString()}` : 'watcher: no cycle yet';
+    out([heartbeat, 'incident          service             stage      #   next                      slack  tickets', ...lines].join('\n'));
   } finally {
     store.close();
   }

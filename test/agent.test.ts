@@ -273,7 +273,7 @@ describe('draftWithClaude', () => {
     invented.trigger = { repo: 'fernhill/inventory-api', deployment_id: 2183627154, sha: 'deadbeefcafe1234' };
     const ruledOut = validDraft();
     const frontEnd = base.candidates.find((c) => c.repo === 'fernhill/trailhead-web' && c.ruled === 'out')!;
-    ruledOut.trigger = { repo: frontEnd.repo, deployment_id: frontEnd.deployment_id, sha: frontEnd.sha.slice(0, 7) };
+    ruledOut.trigger = { repo: frontEnd.repo!, deployment_id: frontEnd.deployment_id!, sha: frontEnd.sha!.slice(0, 7) };
     let repairText = '';
     const f = await fake([
       plain(invented),

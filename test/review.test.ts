@@ -13,6 +13,7 @@ import {
   FILE_EVENT,
   INLINE_CHUNK_MAX,
   TIMELINE_EVENT,
+  draftDigest,
   escapeMrkdwn,
   publishDraft,
   readDecision,
@@ -99,14 +100,17 @@ describe('publishDraft', () => {
     expect(top).toHaveLength(1);
     const post = top[0]!;
     expect(post.ts).toBe(res.ts);
-    expect(meta(post)).toEqual({ event_type: DRAFT_EVENT, event_payload: { incident_id: report.incident.id, version: 1, engine_version: report.generated_by.version } });
+    expect(meta(post)).toEqual({
+      event_type: DRAFT_EVENT,
+      event_payload: { incident_id: report.incident.id, version: 1, engine_version: report.generated_by.version, digest: draftDigest(report, markdown) },
+    });
     const blocks = post.blocks as Array<{ type: string; text?: { text: string }; elements?: Array<{ text: string }> }>;
     expect(blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'section', 'context']);
     expect(blocks[0]!.text!.text).toBe(`Post-mortem draft: ${escapeMrkdwn(report.incident.title)}`);
     expect(blocks[1]!.text!.text).toBe(`*Impact*\n${escapeMrkdwn(report.impact)}`);
     if (report.trigger) {
       expect(blocks[2]!.text!.text).toContain(`(confidence ${report.trigger.confidence.toFixed(2)})`);
-      expect(blocks[2]!.text!.text).toContain(report.trigger.sha.slice(0, 12));
+      expect(blocks[2]!.text!.text).toContain(report.trigger.sha!.slice(0, 12));
     } else {
       expect(blocks[2]!.text!.text).toContain('No change triggered this incident');
     }
@@ -176,7 +180,7 @@ describe('publishDraft', () => {
     const revised = clone(report);
     revised.root_cause = `${report.root_cause} (revised)`;
     const again = await publishDraft(creds(f), revised, markdown, opts({ existing: { channel: first.channel, ts: first.ts } }));
-    expect(again).toMatchObject({ channel: first.channel, ts: first.ts, created: false });
+    expect(again).toMatchObject({ channel: first.channel, ts: first.ts, created: false, updated: true });
 
     const m = methods(f, from);
     expect(m).toContain('chat.update');
@@ -197,7 +201,7 @@ describe('publishDraft', () => {
     expect(topLevel(f)).toHaveLength(1);
   });
 
-  it('(c) without `existing` (crash before the ts was stored) it finds the post by metadata and updates it', async () => {
+  it('(c) without `existing` (crash before the ts was stored) it finds the post by metadata; an unchanged draft is left alone', async () => {
     const f = await fake();
     // other traffic in the channel, including another incident's draft
     const other = clone(report);
@@ -207,21 +211,83 @@ describe('publishDraft', () => {
     f.addReply(REVIEW.id, first.ts, { user: STRANGER, text: 'looking at it' });
     const asked = f.addReply(REVIEW.id, first.ts, { user: STRANGER, text: 'changes: name the cache' });
 
-    const from = f.requests.length;
+    // the same draft again: found, nothing posted, nothing updated (no edited.ts, still revision 1)
+    let from = f.requests.length;
     const again = await publishDraft(creds(f), report, markdown, opts());
-    expect(again).toMatchObject({ channel: REVIEW.id, ts: first.ts, created: false });
-    expect(methods(f, from)).toContain('chat.update');
+    expect(again).toMatchObject({ channel: REVIEW.id, ts: first.ts, created: false, updated: false });
+    expect(methods(f, from)).not.toContain('chat.update');
     expect(methods(f, from)).not.toContain('chat.postMessage');
     expect(methods(f, from).some((x) => x.startsWith('files.'))).toBe(false);
+    const mine = () => topLevel(f).filter((m) => meta(m)?.event_payload.incident_id === report.incident.id);
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]!.edited).toBeUndefined();
+    expect(meta(mine()[0]!)!.event_payload.version).toBe(1);
 
-    const mine = topLevel(f).filter((m) => meta(m)?.event_payload.incident_id === report.incident.id);
-    expect(mine).toHaveLength(1);
+    // a changed draft found again is updated in place
+    const changed = clone(report);
+    changed.root_cause = `${report.root_cause} (changed)`;
+    from = f.requests.length;
+    const third = await publishDraft(creds(f), changed, markdown, opts());
+    expect(third).toMatchObject({ ts: first.ts, created: false, updated: true });
+    expect(methods(f, from)).toContain('chat.update');
+    expect(methods(f, from)).not.toContain('chat.postMessage');
+    expect(mine()).toHaveLength(1);
     expect(topLevel(f)).toHaveLength(2);
     expect(fileShares(thread(f, first.ts))).toHaveLength(1);
     expect(timelines(thread(f, first.ts))).toHaveLength(1);
-    expect(meta(mine[0]!)!.event_payload.version).toBe(2);
+    expect(meta(mine()[0]!)!.event_payload.version).toBe(2);
     // a re-publish after a crash is not a revision: the feedback it never read stays outstanding
     expect(await readDecision(creds(f), { channel: again.channel, ts: again.ts }, APPROVERS, POLICY)).toMatchObject({ status: 'changes_requested', feedback: ['name the cache'], lastFeedbackTs: asked });
+  });
+
+  it('(c) an approval given before a crash-recovery re-publish still counts (crash window 1)', async () => {
+    const f = await fake();
+    const first = await publishDraft(creds(f), report, markdown, opts());
+    // the approver answers before the caller recorded the post; the caller then restarts
+    f.addReply(REVIEW.id, first.ts, { user: APPROVER, text: 'approve' });
+    const from = f.requests.length;
+    const again = await publishDraft(creds(f), report, markdown, opts());
+    expect(again).toMatchObject({ ts: first.ts, created: false, updated: false });
+    expect(methods(f, from)).not.toContain('chat.update');
+    expect(topLevel(f)[0]!.edited).toBeUndefined();
+    expect(await readDecision(creds(f), again, APPROVERS, POLICY)).toMatchObject({ status: 'approved', approverId: APPROVER });
+
+    // counted from the first post, not from the last edit: a revision made after the reply keeps it
+    const changed = clone(report);
+    changed.root_cause = `${report.root_cause} (changed)`;
+    await publishDraft(creds(f), changed, markdown, opts({ existing: again }));
+    expect(topLevel(f)[0]!.edited).toBeDefined();
+    expect(await readDecision(creds(f), again, APPROVERS, POLICY)).toMatchObject({ status: 'approved', approverId: APPROVER });
+  });
+
+  it('(c) finds the earlier post several short history pages back in a busy channel (crash window 2)', async () => {
+    // Slack may answer with fewer messages than `limit` and a next_cursor: here 4 per page
+    const f = await fake({ historyPageMax: 4 });
+    const since = (Date.now() / 1000 - 3600).toFixed(6);
+    for (let i = 0; i < 5; i++) f.addMessage(REVIEW.id, { user: STRANGER, text: `older traffic ${i}` });
+    const first = await publishDraft(creds(f), report, markdown, opts({ since }));
+    for (let i = 0; i < 13; i++) f.addMessage(REVIEW.id, { user: STRANGER, text: `busy channel ${i}` });
+
+    const from = f.requests.length;
+    const again = await publishDraft(creds(f), report, markdown, opts({ since }));
+    expect(again).toMatchObject({ ts: first.ts, created: false, updated: false });
+    const history = f.requests.slice(from).filter((r) => r.method === 'conversations.history');
+    expect(history.length).toBeGreaterThanOrEqual(4); // the post is on page 4
+    expect(history.every((r) => r.params.oldest === since)).toBe(true);
+    expect(history.slice(1).every((r) => Boolean(r.params.cursor))).toBe(true);
+    expect(methods(f, from)).not.toContain('chat.postMessage');
+    expect(topLevel(f).filter((m) => meta(m)?.event_type === DRAFT_EVENT)).toHaveLength(1);
+
+    // without a draft in the window, every page is read and then the draft is posted, once
+    const other = clone(report);
+    other.incident.id = 'OTHER00000002';
+    const before = f.requests.length;
+    const inWindow = topLevel(f).length;
+    const posted = await publishDraft(creds(f), other, markdown, opts({ since }));
+    expect(posted.created).toBe(true);
+    const pages = f.requests.slice(before).filter((r) => r.method === 'conversations.history');
+    expect(pages.length).toBe(Math.ceil(inWindow / 4));
+    expect(topLevel(f).filter((m) => meta(m)?.event_type === DRAFT_EVENT)).toHaveLength(2);
   });
 });
 
@@ -294,7 +360,9 @@ describe('readDecision', () => {
     // pending (the ✅ would count again, so use a draft without one)
     const g = await posted();
     g.f.addReply(REVIEW.id, g.post.ts, { user: STRANGER, text: 'changes: please add the DB graph' });
-    await publishDraft(creds(g.f), report, markdown, opts({ existing: g.post }));
+    const revised = clone(report);
+    revised.root_cause = `${report.root_cause} See the DB graph.`;
+    await publishDraft(creds(g.f), revised, markdown, opts({ existing: g.post }));
     expect(await readDecision(creds(g.f), g.post, APPROVERS, POLICY)).toEqual({ status: 'pending', approverId: null, feedback: [], lastFeedbackTs: null });
   });
 });

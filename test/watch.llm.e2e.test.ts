@@ -27,7 +27,18 @@ import { createGithubFake, type GithubFake } from './fakes/githubFake.js';
 import { createJiraFake, type JiraFake, type JiraFakeIssue } from './fakes/jiraFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type SlackFake } from './fakes/slackFake.js';
-import { hindsightPosts as hindsightPostsIn, startWatch as startWatchProcess, until, watchRow, type PostedMessage } from './helpers/watchProcess.js';
+import {
+  hindsightPosts as hindsightPostsIn,
+  moreCycles,
+  pauseAt,
+  pausedAt,
+  releasePause,
+  startWatch as startWatchProcess,
+  until,
+  watcherState,
+  watchRow,
+  type PostedMessage,
+} from './helpers/watchProcess.js';
 import { vendorEnv } from './helpers/vendorEnv.js';
 
 const ROOT = join(__dirname, '..');
@@ -78,7 +89,7 @@ function draftJson(revised: boolean, rootCause = revised ? REVISED_ROOT_CAUSE : 
   const draft = {
     summary: revised ? `${SUMMARY} The Redis latency graph confirms the timeouts.` : SUMMARY,
     root_cause: rootCause,
-    trigger: { repo: t.repo, deployment_id: t.deployment_id, sha: t.sha.slice(0, 12) },
+    trigger: { repo: t.repo!, deployment_id: t.deployment_id!, sha: t.sha!.slice(0, 12) },
     five_whys: base.five_whys.map((w, i) => ({ why: WHYS[i]![0], because: WHYS[i]![1], evidence: w.evidence.slice(0, 3) })),
     action_items: base.action_items.map((a) => ({ title: a.title, priority: a.priority, type: a.type, rationale: a.rationale, labels: a.labels })),
   };
@@ -316,17 +327,14 @@ describe('hindsight watch in LLM mode, filing in Jira', () => {
     let last: Stage | null = null;
     let reviewed = false;
     for (let round = 0; round < 12 && last !== 'ticketed'; round++) {
-      const run = startWatch(w, { HINDSIGHT_STAGE_DELAY_MS: '1500' });
+      releasePause(w.home, 'stage');
       const from = stageOf(w);
-      // wait for the next checkpoint, then kill without warning
-      const next = await until(
-        'the next stage',
-        () => {
-          const s = stageOf(w);
-          return s !== null && s !== from ? s : null;
-        },
-        60_000,
-      );
+      // the process stops right after its first checkpoint and is killed there without warning
+      const run = startWatch(w, pauseAt('stage'));
+      const paused = await until('the next checkpoint', () => pausedAt(w.home, 'stage'), 60_000);
+      const next = stageOf(w)!;
+      expect(next).toBe(paused.stage);
+      expect(next).not.toBe(from);
       run.child.kill('SIGKILL');
       await run.exited;
       seen.push(next);
@@ -336,7 +344,7 @@ describe('hindsight watch in LLM mode, filing in Jira', () => {
         expect(storedReport(w)!.generated_by.engine).toBe('llm');
         // the review round in a life of its own: feedback -> revision of the same message -> kill
         requestChanges(w);
-        const revising = startWatch(w, { HINDSIGHT_STAGE_DELAY_MS: '1500' });
+        const revising = startWatch(w, pauseAt('stage'));
         await until('the revised draft', () => rowOf(w)?.feedbackTs && chatUpdates(w).length > 0, 60_000);
         revising.child.kill('SIGKILL');
         await revising.exited;
@@ -357,7 +365,7 @@ describe('hindsight watch in LLM mode, filing in Jira', () => {
     const filed = jiraIssues(w).length;
     // one more life changes nothing
     const again = startWatch(w);
-    await new Promise((r) => setTimeout(r, 2000));
+    await moreCycles(w.home, watcherState(w.home), { cycles: 2, polls: 1 });
     again.child.kill('SIGTERM');
     await again.exited;
     expect(hindsightPosts(w)).toHaveLength(1);

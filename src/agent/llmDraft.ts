@@ -49,11 +49,14 @@ export const llmDraftSchema = z.object({
   summary: text(2_000),
   root_cause: text(3_000),
   trigger: z
-    .object({
-      repo: text(200),
-      deployment_id: z.union([z.number(), text(100)]),
-      sha: z.string().trim().regex(/^[0-9a-fA-F]{7,64}$/, 'must be a commit SHA (at least 7 hex characters)'),
-    })
+    .union([
+      z.object({
+        repo: text(200),
+        deployment_id: z.union([z.number(), text(100)]),
+        sha: z.string().trim().regex(/^[0-9a-fA-F]{7,64}$/, 'must be a commit SHA (at least 7 hex characters)'),
+      }),
+      z.object({ change_event_id: text(200) }),
+    ])
     .nullable(),
   five_whys: z
     .array(z.object({ why: text(600), because: text(1_500), evidence: z.array(text(500)).min(1).max(6) }))
@@ -147,13 +150,14 @@ function collectRefs(bundle: Bundle, analysis: Analysis, report: Report): Eviden
   addTime(report.incident.resolved_at);
   for (const c of report.candidates) {
     addTime(c.finished_at);
-    shas.add(c.sha.toLowerCase());
-    if (String(c.deployment_id).length >= 3) refs.ids.push(String(c.deployment_id));
+    if (c.sha) shas.add(c.sha.toLowerCase());
+    if (c.deployment_id !== null && String(c.deployment_id).length >= 3) refs.ids.push(String(c.deployment_id));
+    if (c.change_event_id && c.change_event_id.length >= 3) refs.ids.push(c.change_event_id);
   }
-  if (report.trigger) shas.add(report.trigger.sha.toLowerCase());
+  if (report.trigger?.sha) shas.add(report.trigger.sha.toLowerCase());
 
   for (const d of analysis.facts.deployments) {
-    shas.add(d.sha.toLowerCase());
+    if (d.sha) shas.add(d.sha.toLowerCase());
     for (const c of d.commits) {
       shas.add(c.sha.toLowerCase());
       for (const f of c.files) addFile(f.filename);
@@ -257,7 +261,8 @@ function stringsOf(draft: LlmDraft): Array<[string, string]> {
     ['summary', draft.summary],
     ['root_cause', draft.root_cause],
   ];
-  if (draft.trigger) out.push(['trigger.repo', draft.trigger.repo], ['trigger.deployment_id', String(draft.trigger.deployment_id)]);
+  if (draft.trigger && 'repo' in draft.trigger) out.push(['trigger.repo', draft.trigger.repo], ['trigger.deployment_id', String(draft.trigger.deployment_id)]);
+  else if (draft.trigger) out.push(['trigger.change_event_id', draft.trigger.change_event_id]);
   draft.five_whys.forEach((w, i) => {
     out.push([`five_whys[${i}].why`, w.why], [`five_whys[${i}].because`, w.because]);
     w.evidence.forEach((e, j) => out.push([`five_whys[${i}].evidence[${j}]`, e]));
@@ -273,21 +278,23 @@ function candidateList(base: Report): string {
   if (base.candidates.length === 0) return 'there are no candidates, so the trigger must be null';
   return `the candidates are: ${base.candidates
     .slice(0, 8)
-    .map((c) => `${c.repo} deployment ${c.deployment_id} sha ${c.sha.slice(0, 12)} (ruled ${c.ruled})`)
+    .map((c) => (c.change_event_id ? `change event ${c.change_event_id} (ruled ${c.ruled})` : `${c.repo} deployment ${c.deployment_id} sha ${(c.sha ?? '').slice(0, 12)} (ruled ${c.ruled})`))
     .join('; ')}`;
 }
 
 function chooseTrigger(draft: LlmDraft, ctx: DraftContext): { trigger: Trigger | null; problem?: string; note?: string } {
   const { base, analysis } = ctx;
   const t = draft.trigger;
-  const describe = (x: Trigger | null) => (x ? `deployment ${x.deployment_id} of ${x.repo} (${x.sha.slice(0, 12)})` : 'none');
+  const describe = (x: Trigger | null) =>
+    x ? (x.change_event_id ? `change event ${x.change_event_id}` : `deployment ${x.deployment_id} of ${x.repo} (${(x.sha ?? '').slice(0, 12)})`) : 'none';
   if (t === null) {
     if (base.trigger === null) return { trigger: null };
     return { trigger: base.trigger, note: `the model named no trigger; the deterministic trigger is kept: ${describe(base.trigger)}` };
   }
-  const sha = t.sha.trim().toLowerCase();
   const match = base.candidates.find((c) => {
-    if (c.repo.toLowerCase() !== t.repo.trim().toLowerCase() || String(c.deployment_id) !== String(t.deployment_id).trim()) return false;
+    if ('change_event_id' in t) return c.change_event_id === t.change_event_id.trim();
+    const sha = t.sha.trim().toLowerCase();
+    if (!c.repo || c.repo.toLowerCase() !== t.repo.trim().toLowerCase() || String(c.deployment_id) !== String(t.deployment_id).trim()) return false;
     const head = analysis.facts.deployments.find((d) => d.repo === c.repo && String(d.id) === String(c.deployment_id))?.sha;
     return [c.sha, head].some((s) => typeof s === 'string' && s.toLowerCase().startsWith(sha));
   });
@@ -297,7 +304,7 @@ function chooseTrigger(draft: LlmDraft, ctx: DraftContext): { trigger: Trigger |
   if (match.ruled === 'out') {
     return {
       trigger: base.trigger,
-      note: `the model chose deployment ${match.deployment_id} of ${match.repo} (${match.sha.slice(0, 12)}), which the deterministic analysis ruled out (${match.reasons.slice(1, 3).join('; ')}); the deterministic trigger is kept: ${describe(base.trigger)}`,
+      note: `the model chose ${match.change_event_id ? `change event ${match.change_event_id}` : `deployment ${match.deployment_id} of ${match.repo} (${(match.sha ?? '').slice(0, 12)})`}, which the deterministic analysis ruled out (${match.reasons.slice(1, 3).join('; ')}); the deterministic trigger is kept: ${describe(base.trigger)}`,
     };
   }
   return { trigger: base.trigger };

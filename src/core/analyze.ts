@@ -8,7 +8,7 @@ import { deriveSignals, type IncidentSignals } from './signals.js';
 import { detectSpikes } from './spikes.js';
 import { formatMs } from './time.js';
 import { buildTimelineEvents, filterTimeline, toEntries, type TimelineEvent, type TimelineFilter } from './timeline.js';
-import { assessTrigger, type TriggerAssessment } from './trigger.js';
+import { assessTrigger, type CandidateAssessment, type TriggerAssessment } from './trigger.js';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -61,25 +61,31 @@ function spikeEntries(signals: IncidentSignals): SpikeEntry[] {
   });
 }
 
+function changeIds(c: CandidateAssessment): Pick<Candidate, 'repo' | 'sha' | 'deployment_id' | 'change_event_id'> {
+  const d = c.deployment;
+  const sha = d.origin === 'github' ? (c.culprit?.change.sha || d.sha) : d.sha;
+  const ids: Pick<Candidate, 'repo' | 'sha' | 'deployment_id' | 'change_event_id'> = {
+    repo: d.repo,
+    sha: sha || null,
+    deployment_id: d.origin === 'github' ? d.id : null,
+  };
+  if (d.origin !== 'github') ids.change_event_id = String(d.id);
+  return ids;
+}
+
 export function triggerOf(assessment: TriggerAssessment): { trigger: Trigger | null; candidates: Candidate[] } {
   const t = assessment.trigger;
   const trigger: Trigger | null = t
-    ? {
-        kind: t.kind,
-        repo: t.deployment.repo,
-        deployment_id: t.deployment.id,
-        sha: t.culprit?.change.sha ?? t.deployment.sha,
-        confidence: Number(t.score.toFixed(2)),
-        evidence: t.evidence,
-      }
+    ? { kind: t.kind, ...changeIds(t), confidence: Number(t.score.toFixed(2)), evidence: t.evidence }
     : null;
   const candidates: Candidate[] = assessment.candidates.map((c) => ({
-    repo: c.deployment.repo,
-    sha: c.culprit?.change.sha ?? c.deployment.sha,
-    deployment_id: c.deployment.id,
+    kind: c.kind,
+    source: c.deployment.origin,
+    ...changeIds(c),
     score: Number(c.score.toFixed(2)),
     finished_at: c.deployment.finishedMs !== null ? formatMs(c.deployment.finishedMs) : null,
-    ruled: c.ruledIn ? 'in' : 'out',
+    role: c.role,
+    ruled: c.role === 'ruled_out' ? 'out' : 'in',
     reasons: c.reasons,
   }));
   return { trigger, candidates };

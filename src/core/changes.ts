@@ -29,6 +29,23 @@ export interface ChangeAnalysis {
   unboundedGrowth: boolean;
   addedText: string;
   revertsSha: string | null;
+  /**
+   * Names the change gives to things outside itself, which errors may also name: hosts, tables,
+   * packages (with versions), dashed or dotted names (rules, flags, policies), config keys.
+   */
+  names: ChangeName[];
+  packages: PackageChange[];
+}
+
+export interface ChangeName {
+  name: string;
+  kind: 'host' | 'table' | 'package' | 'name' | 'key';
+}
+
+export interface PackageChange {
+  name: string;
+  from: string | null;
+  to: string | null;
 }
 
 const FILE_RISK: Record<FileClass, number> = {
@@ -129,6 +146,92 @@ function changedLines(patch: string, sign: '+' | '-'): string[] {
 const GROWTH = /new (Map|Set|WeakRef)\s*[<(]|\bcache\b|\bCache\b|=\s*\[\]\s*;?$|\.push\(|setInterval\(|addListener\(|\.on\(/;
 const BOUND = /evict|\bmax(_?size|_?entries|_?items)?\b|maxSize|\blru\b|LRU|\bttl\b|TTL|expire|\.delete\(|\.clear\(|\.shift\(|\.splice\(|size\s*[><]=?|length\s*[><]=?|removeListener|clearInterval|limit/;
 
+const VERSION_LINE = /"version"\s*:\s*"([^"]+)"|^\s*version\s*[= ]\s*"?([\w.+-]+)"?\s*$/;
+const PACKAGE_HEADERS: RegExp[] = [
+  /"node_modules\/((?:@[\w.-]+\/)?[\w.-]+)"\s*:/, // package-lock v2+
+  /^\s*"?((?:@[\w.-]+\/)?[\w.-]+)@[^:\s]*"?(?:,\s*"?[^:]*)?:\s*$/, // yarn.lock
+  /^\s*name\s*=\s*"([\w.-]+)"/, // Cargo.lock, poetry.lock
+];
+const PACKAGE_INLINE: RegExp[] = [
+  /^\s*"((?:@[\w.-]+\/)?[\w.-]+)"\s*:\s*"[~^>=<v ]*(\d[\w.+-]*)"/, // package.json
+  /^\s*([A-Za-z0-9_.-]+)\s*(?:==|>=|~=|<=)\s*([\w.+-]+)/, // requirements
+  /^\s*(?:require\s+)?((?:[\w.-]+\/)+[\w.-]+)\s+v(\d[\w.+-]*?)(?:\/go\.mod)?(?:\s|$)/, // go.mod, go.sum
+  /^\s{2,}([\w.-]+) \(([\w.]+)\)/, // Gemfile.lock
+  /^\s*([\w.-]+)\s*=\s*"[~^>=<]*(\d[\w.+-]*)"/, // Cargo.toml, pyproject
+];
+
+/** Packages whose version a dependency manifest or lock file moves. */
+export function packageChangesOf(patch: string): PackageChange[] {
+  const from = new Map<string, string>();
+  const to = new Map<string, string>();
+  let current: string | null = null;
+  for (const raw of patch.split('\n')) {
+    if (raw.startsWith('@@') || raw.startsWith('+++') || raw.startsWith('---')) continue;
+    const sign = raw[0] === '+' || raw[0] === '-' ? raw[0] : ' ';
+    const body = sign === ' ' ? raw.slice(raw.startsWith(' ') ? 1 : 0) : raw.slice(1);
+    const header = PACKAGE_HEADERS.map((re) => re.exec(body)).find(Boolean);
+    if (header) {
+      current = header[1]!;
+      continue;
+    }
+    const version = VERSION_LINE.exec(body);
+    if (version && current) {
+      const v = (version[1] ?? version[2])!;
+      if (sign === '-') from.set(current, v);
+      else if (sign === '+') to.set(current, v);
+      continue;
+    }
+    if (sign === ' ') continue;
+    for (const re of PACKAGE_INLINE) {
+      const m = re.exec(body);
+      if (!m) continue;
+      (sign === '-' ? from : to).set(m[1]!, m[2]!);
+      break;
+    }
+  }
+  const out: PackageChange[] = [];
+  for (const name of new Set([...from.keys(), ...to.keys()])) {
+    const a = from.get(name) ?? null;
+    const b = to.get(name) ?? null;
+    if (a !== b && !/^(name|version|lockfileVersion|requires|packages|dependencies|resolved|integrity)$/.test(name)) out.push({ name, from: a, to: b });
+  }
+  return out;
+}
+
+const SQL_TABLE = /\b(?:ALTER\s+TABLE(?:\s+ONLY)?|CREATE\s+(?:UNIQUE\s+)?INDEX(?:\s+CONCURRENTLY)?(?:\s+IF\s+NOT\s+EXISTS)?(?:\s+[\w"`.]+)?\s+ON|DROP\s+INDEX(?:\s+CONCURRENTLY)?(?:\s+IF\s+EXISTS)?|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|LOCK\s+TABLE|UPDATE|INSERT\s+INTO|DELETE\s+FROM|REFERENCES|TRUNCATE(?:\s+TABLE)?|VACUUM(?:\s+FULL)?|REINDEX\s+(?:TABLE|INDEX))\s+["`]?([A-Za-z_][\w.]*)["`]?/gi;
+const ORM_TABLE = /\b(?:add_column|remove_column|add_index|remove_index|create_table|drop_table|change_column|rename_column|add_reference|alterTable|createTable|dropTable|renameColumn|addColumn|removeColumn|addIndex|op\.\w+)\s*\(?\s*[:'"]([A-Za-z_][\w.]*)/g;
+const HOST = /\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9])\b(?::\d{2,5})?|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?\b/gi;
+const FILE_EXT = /\.(js|ts|tsx|jsx|mjs|cjs|json|ya?ml|toml|ini|md|txt|py|go|rb|java|kt|rs|sql|tf|sh|lock|conf|cfg|xml|html|css|env|properties|log|gz|zip|png|svg)$/i;
+const DASHED = /\b[a-z][a-z0-9]*(?:[-.][a-z0-9]+){1,6}\b/g;
+
+function namesOf(lines: string[], configChanges: ConfigChange[], packages: PackageChange[]): ChangeName[] {
+  const out = new Map<string, ChangeName>();
+  const add = (name: string, kind: ChangeName['kind']) => {
+    const key = name.toLowerCase();
+    if (key.length < 3 || out.has(key)) return;
+    out.set(key, { name, kind });
+  };
+  const text = lines.join('\n');
+  for (const m of text.matchAll(SQL_TABLE)) if (!/^(set|select|where|values|if|on|only|table|index)$/i.test(m[1]!)) add(m[1]!, 'table');
+  for (const m of text.matchAll(ORM_TABLE)) add(m[1]!, 'table');
+  for (const p of packages) add(p.name, 'package');
+  for (const m of text.matchAll(HOST)) {
+    const h = m[0];
+    if (FILE_EXT.test(h.replace(/:\d+$/, '')) || /^\d+(\.\d+){1,2}$/.test(h) || /^v?\d/.test(h) && !/^\d{1,3}(\.\d{1,3}){3}/.test(h)) continue;
+    if (!/[a-z].*\.[a-z]|^\d{1,3}(\.\d{1,3}){3}/i.test(h)) continue;
+    add(h, 'host');
+  }
+  for (const m of text.matchAll(DASHED)) {
+    const n = m[0];
+    if (n.length >= 8 && !FILE_EXT.test(n) && !/^\d/.test(n) && !out.has(n)) add(n, 'name');
+  }
+  for (const c of configChanges) {
+    const last = c.key.split('.').pop() ?? c.key;
+    if (last.length >= 4) add(last, 'key');
+  }
+  return [...out.values()].slice(0, 80);
+}
+
 export function analyzeCommit(commit: Commit): ChangeAnalysis {
   const message = commit.commit?.message ?? '';
   const subject = message.split('\n')[0] ?? '';
@@ -142,6 +245,8 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
   const modeSet = new Set<FailureMode>();
   let addedText = '';
   let removedText = '';
+  const packages: PackageChange[] = [];
+  const changedAll: string[] = [];
   for (const f of commit.files ?? []) {
     const cls = classifyFile(f.filename, f.patch ?? '');
     const patch = f.patch ?? '';
@@ -150,7 +255,9 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
     if (runtime && stem.length >= 4) identifiers.add(stem);
     const plus = changedLines(patch, '+');
     const minus = changedLines(patch, '-');
+    if (cls === 'dependency') packages.push(...packageChangesOf(patch));
     if (runtime) {
+      changedAll.push(...plus, ...minus);
       for (const line of [...plus, ...minus]) for (const m of line.matchAll(IDENT)) identifiers.add(m[0]);
       addedText += plus.join('\n') + '\n';
       removedText += minus.join('\n') + '\n';
@@ -180,7 +287,14 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
   if (unboundedGrowth) risk = Math.max(risk, 0.7);
 
   const revert = /This reverts commit ([0-9a-f]{7,40})/i.exec(message);
+  if (packages.length) {
+    for (const p of packages) modeSet.add('upstream');
+    risk = Math.max(risk, 0.55);
+    if (!runtimeKeys.length) riskReason = `upgrades ${packages.slice(0, 3).map((p) => `${p.name}${p.from && p.to ? ` ${p.from} → ${p.to}` : p.to ? ` to ${p.to}` : ''}`).join(', ')}`;
+  }
   return {
+    names: namesOf(changedAll, configChanges, packages),
+    packages,
     sha: commit.sha,
     subject,
     message,
@@ -212,4 +326,55 @@ export function describeConfigChange(c: ConfigChange): string {
   }
   if (c.to !== null) return `${c.file} sets ${key} to ${c.to}`;
   return `${c.file} removes ${key} (was ${c.from})`;
+}
+
+/**
+ * A change recorded outside git (a PagerDuty change event, a Datadog deployment or config event),
+ * read like a config commit: its summary and details become a patch of `key: value` lines, and
+ * "flag X from off to on" style summaries become the setting they flip.
+ */
+export function analyzeChangeRecord(sha: string | null, summary: string, details: unknown, text: string, label: string): ChangeAnalysis {
+  const lines: string[] = [];
+  const pairs: Array<[string, string]> = [
+    ['from', 'to'], ['old', 'new'], ['previous', 'current'], ['before', 'after'], ['old_value', 'new_value'], ['previous_value', 'value'], ['was', 'now'],
+  ];
+  const walk = (value: unknown, path: string[], depth: number) => {
+    if (depth > 4 || lines.length > 200) return;
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object') {
+      const key = path[path.length - 1] ?? 'value';
+      lines.push(`${'  '.repeat(Math.max(0, path.length - 1))}+${key}: ${String(value).replace(/\n/g, ' ')}`);
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.slice(0, 50).forEach((v) => walk(v, path, depth + 1));
+      return;
+    }
+    const obj = value as Record<string, unknown>;
+    const pair = pairs.find(([a, b]) => a in obj && b in obj && typeof obj[a] !== 'object' && typeof obj[b] !== 'object');
+    if (pair && path.length) {
+      const key = path[path.length - 1]!;
+      lines.push(`-${key}: ${String(obj[pair[0]])}`, `+${key}: ${String(obj[pair[1]])}`);
+      return;
+    }
+    for (const [k, v] of Object.entries(obj).slice(0, 60)) walk(v, [...path, k], depth + 1);
+  };
+  walk(details, [], 0);
+  const flat = lines.map((l) => l[0] + l.slice(1).trimStart());
+  const flag = /\b(enabled?|turned on|switched on|activated|rolled out|disabled?|turned off|switched off|deactivated|killed)\b[^\n]*?(?:flag|feature|toggle|experiment)?\s*[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?/i.exec(summary);
+  const fromTo = /[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?\s*(?:changed\s+)?(?:from|:)\s*[`'"]?([\w.%-]+)[`'"]?\s*(?:->|→|=>|to)\s*[`'"]?([\w.%-]+)/i.exec(summary);
+  if (fromTo) flat.push(`-${fromTo[1]}: ${fromTo[2]}`, `+${fromTo[1]}: ${fromTo[3]}`);
+  else if (flag) {
+    const on = !/disabl|off|deactivat|killed/i.test(flag[1]!);
+    flat.push(`-${flag[2]}: ${on ? 'off' : 'on'}`, `+${flag[2]}: ${on ? 'on' : 'off'}`);
+  }
+  const patch = ['@@ -1 +1 @@', `+# ${summary.replace(/\n/g, ' ')}`, ...text.split('\n').slice(0, 40).map((l) => `+# ${l}`), ...flat].join('\n');
+  const filename = `${label}.yaml`;
+  const a = analyzeCommit({ sha: sha ?? '', commit: { message: summary }, files: [{ filename, status: 'modified', patch }] } as Commit);
+  a.identifiers.delete(label);
+  return {
+    ...a,
+    files: a.files.map((f) => ({ ...f, filename: label })),
+    configChanges: a.configChanges.map((c) => ({ ...c, file: label })),
+  };
 }

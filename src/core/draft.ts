@@ -2,7 +2,7 @@
 // analysis found. Every sentence is built from facts of this incident (times, SHAs, files, config
 // keys, metric names, log signatures); nothing is a fixed template filled with nothing.
 import { configChangePhrase, describeConfigChange, type ChangeAnalysis } from './changes.js';
-import type { DeploymentFact, IncidentFacts } from './facts.js';
+import { describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
 import { modeLabel, modeSymptomPattern, type FailureMode } from './failureModes.js';
 import type { ActionItem, ActionType, FiveWhy, Priority } from './report.js';
 import type { ClassifiedSpike, IncidentSignals } from './signals.js';
@@ -20,6 +20,10 @@ export interface Draft {
 const MODE_PRIORITY: FailureMode[] = [
   'connection_pool', 'memory', 'validation', 'rate_limit', 'tls', 'auth', 'database', 'timeout', 'feature_flag', 'capacity', 'network', 'upstream', 'crash',
 ];
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 function clip(text: string, max = 140): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -236,14 +240,18 @@ function buildActions(
         }
       }
     }
-    if (!stagingRecorded(trig.deployment, facts)) {
-      out.push(action(`Roll out ${trig.deployment.repo} through a canary with automatic rollback on error-rate regression`, 'P1', 'mitigate',
-        `Deployment ${trig.deployment.id} went to ${trig.deployment.environment ?? 'production'} in one step (no staging or canary deployment of ${trig.deployment.sha.slice(0, 7)} is recorded); a canary would have limited the blast radius to a fraction of traffic.`, labelSet(facts, ['deploy-safety']), 7));
+    const d = trig.deployment;
+    if (d.origin !== 'github') {
+      out.push(action(`Roll out ${d.tool ?? 'recorded'} changes progressively, with automatic rollback on error-rate regression`, 'P1', 'mitigate',
+        `${capitalise(describeChange(d))} reached ${d.environment ?? 'production'} at once, outside the deploy pipeline's checks; a staged rollout would have limited the blast radius to a fraction of traffic.`, labelSet(facts, ['deploy-safety']), 7));
+    } else if (!stagingRecorded(d, facts)) {
+      out.push(action(`Roll out ${d.repo} through a canary with automatic rollback on error-rate regression`, 'P1', 'mitigate',
+        `Deployment ${d.id} went to ${d.environment ?? 'production'} in one step (no staging or canary deployment of ${(d.sha ?? '').slice(0, 7)} is recorded); a canary would have limited the blast radius to a fraction of traffic.`, labelSet(facts, ['deploy-safety']), 7));
     }
     if (trig.undoneBy?.finishedMs != null) {
       const took = trig.undoneBy.finishedMs - (facts.acknowledgedMs ?? facts.createdMs);
       if (took > 10 * 60_000) {
-        out.push(action(`Make rollback of ${trig.deployment.repo} a one-step, pre-approved action`, 'P2', 'process',
+        out.push(action(`Make rollback of ${trig.deployment.repo ?? trig.deployment.tool ?? 'the change'} a one-step, pre-approved action`, 'P2', 'process',
           `The rollback (deployment ${trig.undoneBy.id}) finished ${formatDuration(took)} after acknowledgement, at ${formatMs(trig.undoneBy.finishedMs)}.`, labelSet(facts, ['runbook']), 5));
       }
     }
@@ -379,13 +387,17 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const desc = changeDescription(change);
     const mech = mechanism(mode, change, signals, facts);
     const staged = stagingRecorded(d, facts);
+    const latentFrom = trig.latent ? trig.latent.deployment.finishedMs : null;
     const latent = trig.latent?.culprit
-      ? ` The failing code was shipped earlier, in deployment ${trig.latent.deployment.id} of ${trig.latent.deployment.repo} (commit ${trig.latent.culprit.change.sha.slice(0, 7)}, "${clip(trig.latent.culprit.change.subject, 80)}"), and stayed dormant until this change exposed it.`
+      ? ` The latent defect was shipped earlier, in ${describeChange(trig.latent.deployment)} (commit ${trig.latent.culprit.change.sha.slice(0, 7)}, "${clip(trig.latent.culprit.change.subject, 80)}"${latentFrom !== null && d.finishedMs !== null ? `, ${formatDuration(d.finishedMs - latentFrom)} before the trigger` : ''}): that code had been live without failing until this change exercised it, so both belong to the root cause.`
       : '';
     const named = t.culprit?.evidence.find((e) => e.startsWith('error logs and alerts name '));
     const namedPart = named ? ` The errors name what it changed: ${named.replace(/^error logs and alerts name /, '').replace(/, which the diff changes$/, '')}.` : '';
+    const shipped = d.origin === 'github'
+      ? `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}.`
+      : `${capitalise(describeChange(d))} rolled out "${clip(change.subject, 120)}"${change.configChanges.length ? `, which ${desc}` : ''}.`;
     rootCause =
-      `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}. ${mech}${namedPart}${latent} ` +
+      `${shipped} ${mech}${namedPart}${latent} ` +
       `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was the user-facing errors.`;
     const modeSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && s.relatedToService && s.errorLike).slice(0, 2);
     whys.push({
@@ -395,7 +407,9 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     });
     whys.push({
       why: `Why did that start at ${formatMs(signals.anomalyOnsetMs)}?`,
-      because: `Deployment ${d.id} of ${d.repo} finished at ${formatMs(d.finishedMs!)} and shipped commit ${change.sha.slice(0, 7)}, which ${desc}.`,
+      because: d.origin === 'github'
+        ? `Deployment ${d.id} of ${d.repo} finished at ${formatMs(d.finishedMs!)} and shipped commit ${change.sha.slice(0, 7)}, which ${desc}.`
+        : `${capitalise(describeChange(d))} went live at ${formatMs(d.finishedMs!)}: "${clip(change.subject, 120)}".`,
       evidence: [...t.evidence.slice(0, 2), ...t.evidence.filter((e) => /\b(reverts|rolls back)\b/.test(e))],
     });
     const testFiles = change.files.filter((f) => f.cls === 'test').length;
@@ -405,7 +419,9 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
       because: `${testFiles ? 'Its tests' : 'No test in the change'} exercised the failing path, and the rollout went to ${d.environment ?? 'production'} in ${formatDuration(rollout)} ${staged ? 'after staging' : 'with no canary or staging step recorded'}, so nothing stood between the change and all traffic.`,
       evidence: [
         `deployment ${d.id} created ${formatMs(d.createdMs)}, succeeded ${formatMs(d.finishedMs!)}`,
-        `commit ${change.sha.slice(0, 7)} changes ${change.files.map((f) => f.filename).slice(0, 4).join(', ') || 'no listed files'}${testFiles ? '' : ' and no test files'}`,
+        d.origin === 'github'
+          ? `commit ${change.sha.slice(0, 7)} changes ${change.files.map((f) => f.filename).slice(0, 4).join(', ') || 'no listed files'}${testFiles ? '' : ' and no test files'}`
+          : `the change was recorded by ${d.tool ?? d.origin} outside the deploy pipeline`,
       ],
     });
     const undo = t.undoneBy;
@@ -414,7 +430,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
       because: `The page came ${formatDuration(lag)} after the onset${facts.acknowledgedMs ? `, was acknowledged at ${formatMs(facts.acknowledgedMs)}` : ''}, and ${undo ? `the fix (deployment ${undo.id}) only finished at ${formatMs(undo.finishedMs!)}` : 'no automatic rollback was in place'}.`,
       evidence: [
         `page at ${formatMs(facts.createdMs)}${facts.acknowledgedMs ? `, acknowledged at ${formatMs(facts.acknowledgedMs)}` : ''}`,
-        ...(undo ? [`deployment ${undo.id} of ${undo.repo} (${undo.sha.slice(0, 7)}) finished ${formatMs(undo.finishedMs!)}`] : []),
+        ...(undo ? [`${describeChange(undo)} finished ${formatMs(undo.finishedMs!)}`] : []),
         ...(end ? [`recovered at ${formatMs(end)}`] : []),
       ],
     });
@@ -441,13 +457,13 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     whys.push({
       why: 'Why was no change blamed?',
       because: trig.reason,
-      evidence: ruledOut.length ? ruledOut.map((c) => `deployment ${c.deployment.id} of ${c.deployment.repo} (${c.deployment.sha.slice(0, 7)}): ${c.reasons.slice(1, 3).join('; ')}`) : ['no deployment finished before the onset'],
+      evidence: ruledOut.length ? ruledOut.map((c) => `${describeChange(c.deployment)}: ${c.reasons.slice(1, 3).join('; ')}`) : ['no deployment finished before the onset'],
     });
     whys.push({
       why: `Why did the ${external ? 'dependency failure' : 'failure'} reach users?`,
       because: external ? `${service} had no automatic failover or circuit breaker; the errors passed through until ${mitigation ? `a manual change (deployment ${mitigation.id})` : 'the dependency recovered'}.` : `Nothing absorbed the failure before it reached users.`,
       evidence: mitigation
-        ? [`deployment ${mitigation.id} of ${mitigation.repo} (${mitigation.sha.slice(0, 7)}) finished ${formatMs(mitigation.finishedMs!)}${mitigation.commits[0]?.configChanges[0] ? `: ${describeConfigChange(mitigation.commits[0].configChanges[0])}` : ''}`]
+        ? [`${describeChange(mitigation)} finished ${formatMs(mitigation.finishedMs!)}${mitigation.commits[0]?.configChanges[0] ? `: ${describeConfigChange(mitigation.commits[0].configChanges[0])}` : ''}`]
         : [`impact from ${formatMs(signals.impactOnsetMs)}${end ? ` to ${formatMs(end)}` : ''}`],
     });
     whys.push({
@@ -459,7 +475,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
 
   const actionItems = buildActions(facts, signals, t, mode, mitigation);
   const triggerLine = t && change
-    ? `Trigger: deployment ${t.deployment.id} of ${t.deployment.repo} (commit ${change.sha.slice(0, 7)}), confidence ${t.score.toFixed(2)}.`
+    ? `Trigger: ${describeChange(t.deployment)}${change.sha && t.deployment.origin === 'github' ? ` (commit ${change.sha.slice(0, 7)})` : ''}, confidence ${t.score.toFixed(2)}.${trig.latent ? ` Latent defect: ${describeChange(trig.latent.deployment)}.` : ''}`
     : `Trigger: none — ${trig.reason}`;
   const summary = [
     `${facts.id} ${facts.severity ? `(${facts.severity}) ` : ''}${clip(facts.title, 100)}: impact from ${formatMs(signals.impactOnsetMs)}${end ? ` for ${formatDuration(end - signals.impactOnsetMs)}` : ''}.`,

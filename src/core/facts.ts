@@ -1,17 +1,27 @@
 // Facts: the bundle read once into normalised, typed records (epoch ms, parsed diffs, clustered
 // logs, metric series) that every later step shares. Pure: no I/O.
-import { logSourceOf, type Bundle, type Deployment, type LogSource } from './bundle.js';
-import { analyzeCommit, type ChangeAnalysis } from './changes.js';
+import { logSourceOf, skippedGaps, type Bundle, type Deployment, type LogSource } from './bundle.js';
+import { analyzeChangeRecord, analyzeCommit, type ChangeAnalysis } from './changes.js';
 import { LogClusterer, levelOf, type LogSignature } from './logSignatures.js';
 import { PeopleDirectory } from './people.js';
 import { Redactor } from './redact.js';
 import type { MetricSeries } from './spikes.js';
-import { epochMsToMs, epochSecondsToMs, parseIsoMs } from './time.js';
+import { epochMsToMs, epochSecondsToMs, parseIsoMs, parseSlackTsMs } from './time.js';
 
+export type ChangeOrigin = 'github' | 'pagerduty' | 'datadog';
+
+/**
+ * A change that went live: a GitHub deployment, or a change recorded outside git deployments (a
+ * PagerDuty change event, a Datadog deployment/config event) that rolled out config, flags, data
+ * or code. Every one of them is a trigger candidate.
+ */
 export interface DeploymentFact {
-  repo: string;
+  origin: ChangeOrigin;
+  /** null for a change event that names no repository */
+  repo: string | null;
   id: number | string;
-  sha: string;
+  /** null for a change event that names no commit */
+  sha: string | null;
   ref: string | null;
   environment: string | null;
   description: string;
@@ -23,8 +33,27 @@ export interface DeploymentFact {
   stateMs: number;
   byAutomation: boolean;
   commits: ChangeAnalysis[];
-  /** order within its repository, oldest first */
+  /** order within its repository (or its recording tool), oldest first */
   index: number;
+  /** services the change record itself names (PagerDuty services, Datadog service tags) */
+  services: string[];
+  /** the tool that recorded a change event (LaunchDarkly, Terraform Cloud…), null for deployments */
+  tool: string | null;
+  /** other records of the same rollout (a change event echoing this deployment) */
+  echoes: string[];
+}
+
+/** "deployment 1001 of acme/api v2 (9f2c1e0)" or "change event 01AB (LaunchDarkly)". */
+export function describeChange(d: DeploymentFact): string {
+  if (d.origin === 'github') return `deployment ${d.id} of ${d.repo}${d.ref ? ` ${d.ref}` : ''} (${(d.sha ?? '').slice(0, 7)})`;
+  const vendor = d.origin === 'pagerduty' ? 'PagerDuty change event' : 'Datadog change event';
+  const where = d.repo ? ` of ${d.repo}${d.sha ? ` (${d.sha.slice(0, 7)})` : ''}` : '';
+  return `${vendor} ${d.id}${d.tool ? ` (${d.tool})` : ''}${where}`;
+}
+
+/** Short stable key for a change across the analysis. */
+export function changeKey(d: DeploymentFact): string {
+  return `${d.origin}:${d.repo ?? ''}#${d.id}`;
 }
 
 export interface IncidentFacts {
@@ -51,6 +80,8 @@ export interface IncidentFacts {
   alertTexts: string[];
   /** earliest alert time (PagerDuty alert or error monitor event), if any */
   alertMs: number | null;
+  /** what responders wrote (chat, incident notes), oldest first; bots excluded */
+  chat: Array<{ ms: number; text: string }>;
   dataGaps: string[];
 }
 
@@ -79,6 +110,7 @@ function deploymentFacts(bundle: Bundle): DeploymentFact[] {
       const commits = shas.map(findCommit).filter((c): c is ChangeAnalysis => c !== undefined);
       const creator = d.creator;
       out.push({
+        origin: 'github',
         repo: repo.full_name,
         id: d.id,
         sha: d.sha,
@@ -92,10 +124,138 @@ function deploymentFacts(bundle: Bundle): DeploymentFact[] {
         byAutomation: creator?.type === 'Bot' || /bot|automation|deploy/i.test(creator?.login ?? ''),
         commits,
         index,
+        services: [],
+        tool: null,
+        echoes: [],
       });
     });
   }
   return out;
+}
+
+const GITHUB_COMMIT_URL = /github\.com\/([\w.-]+\/[\w.-]+?)\/(?:commit|commits|pull\/\d+\/commits)\/([0-9a-f]{7,40})\b/i;
+const CHANGE_SOURCE = /deploy|config|flag|feature|change|launchdarkly|split|configcat|unleash|flagsmith|statsig|optimizely|terraform|pulumi|argo|spinnaker|helm|kubernetes|octopus|harness|rollout|release|migrat|dns|cdn|policy|rules?\b/i;
+
+function textOf(value: unknown, depth = 0): string {
+  if (value === null || value === undefined || depth > 4) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => textOf(v, depth + 1)).join('\n');
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .slice(0, 50)
+      .map(([k, v]) => (typeof v === 'object' && v !== null ? `${k}:\n${textOf(v, depth + 1)}` : `${k}: ${textOf(v, depth + 1)}`))
+      .join('\n');
+  }
+  return '';
+}
+
+/**
+ * Change events that record the same rollout as a GitHub deployment (they name its commit, or its
+ * repository and version within minutes of it) are echoes of it, not separate changes.
+ */
+function echoedDeployment(text: string, atMs: number, linked: { repo: string; sha: string } | null, deployments: DeploymentFact[]): DeploymentFact | null {
+  const lower = text.toLowerCase();
+  for (const d of deployments) {
+    if (!d.sha) continue;
+    const shas = [d.sha, ...d.commits.map((c) => c.sha)].filter((x) => x.length >= 7);
+    if (linked && d.repo?.toLowerCase() === linked.repo.toLowerCase() && shas.some((x) => x.startsWith(linked.sha) || linked.sha.startsWith(x))) return d;
+    if (shas.some((x) => lower.includes(x.slice(0, 7).toLowerCase()))) return d;
+    const near = Math.abs(atMs - (d.finishedMs ?? d.createdMs)) <= 15 * 60_000 || (atMs >= d.createdMs - 60_000 && atMs <= (d.finishedMs ?? d.stateMs) + 60_000);
+    if (!near) continue;
+    const repoName = (d.repo ?? '').split('/').pop()?.toLowerCase() ?? '';
+    const ref = (d.ref ?? '').toLowerCase();
+    const namesRepo = repoName.length >= 3 && new RegExp(`(^|[^a-z0-9-])${repoName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(lower);
+    const namesRef = ref.length >= 3 && !/^(main|master|head|trunk|develop)$/.test(ref) && lower.includes(ref);
+    if (namesRepo && (namesRef || /deploy/.test(lower))) return d;
+  }
+  return null;
+}
+
+function changeEventFacts(bundle: Bundle, deployments: DeploymentFact[]): DeploymentFact[] {
+  const out: DeploymentFact[] = [];
+  const seen = new Set<string>();
+  const pdEvents = bundle.sources?.pagerduty?.change_events ?? [];
+  pdEvents.forEach((e, index) => {
+    const ms = parseIsoMs(e.timestamp);
+    if (ms === null) return;
+    const id = String(e.id ?? `change-${index}`);
+    if (seen.has(`pd:${id}`)) return;
+    seen.add(`pd:${id}`);
+    const links = (e.links ?? []).map((l) => `${l.text ?? ''} ${l.href ?? ''}`).join('\n');
+    const details = textOf(e.custom_details);
+    const summary = e.summary ?? '';
+    const text = [summary, details, links].filter(Boolean).join('\n');
+    const m = GITHUB_COMMIT_URL.exec(links) ?? GITHUB_COMMIT_URL.exec(details);
+    const linked = m ? { repo: m[1]!, sha: m[2]!.toLowerCase() } : null;
+    const echo = echoedDeployment(text, ms, linked, deployments);
+    if (echo) {
+      echo.echoes.push(`PagerDuty change event ${id}`);
+      return;
+    }
+    const services = (e.services ?? []).map((s) => s.summary ?? '').filter(Boolean);
+    const tool = e.integration?.summary ?? e.source ?? null;
+    out.push(changeRecordFact('pagerduty', id, ms, summary, e.custom_details, text, linked, services, tool, out.length));
+  });
+  for (const [index, e] of (bundle.sources?.datadog?.events ?? []).entries()) {
+    const type = `${e.source_type_name ?? ''}`;
+    const tags = e.tags ?? [];
+    if (/monitor|alert/i.test(type) || e.alert_type === 'error' || e.alert_type === 'warning') continue;
+    const title = e.title ?? '';
+    const isChange = CHANGE_SOURCE.test(type) || tags.some((t) => /^(deployment|change|config|feature_flag|flag)[:_]/i.test(t)) || /\b(deploy(ed|ment)?|rolled out|rollout|released|enabled|disabled|toggled|migrat\w*|config(uration)? (change|push|update))\b/i.test(title);
+    if (!isChange) continue;
+    const ms = epochSecondsToMs(e.date_happened);
+    const id = String(e.id ?? `event-${index}`);
+    if (seen.has(`dd:${id}`)) continue;
+    seen.add(`dd:${id}`);
+    const text = [title, e.text ?? '', tags.join(' ')].filter(Boolean).join('\n');
+    const m = GITHUB_COMMIT_URL.exec(text);
+    const linked = m ? { repo: m[1]!, sha: m[2]!.toLowerCase() } : null;
+    const echo = echoedDeployment(text, ms, linked, deployments);
+    if (echo) {
+      echo.echoes.push(`Datadog event ${id}`);
+      continue;
+    }
+    const services = tags.filter((t) => t.startsWith('service:')).map((t) => t.slice(8));
+    const env = tags.find((t) => t.startsWith('env:'))?.slice(4) ?? null;
+    const fact = changeRecordFact('datadog', id, ms, title, null, text, linked, services, type || null, out.length);
+    fact.environment = env;
+    out.push(fact);
+  }
+  return out;
+}
+
+function changeRecordFact(
+  origin: ChangeOrigin,
+  id: string,
+  ms: number,
+  summary: string,
+  details: unknown,
+  text: string,
+  linked: { repo: string; sha: string } | null,
+  services: string[],
+  tool: string | null,
+  index: number,
+): DeploymentFact {
+  const env = details && typeof details === 'object' ? (details as Record<string, unknown>).environment : undefined;
+  return {
+    origin,
+    repo: linked?.repo ?? null,
+    id,
+    sha: linked?.sha ?? null,
+    ref: null,
+    environment: typeof env === 'string' ? env : null,
+    description: summary,
+    createdMs: ms,
+    finishedMs: ms,
+    state: 'success',
+    stateMs: ms,
+    byAutomation: true,
+    commits: [analyzeChangeRecord(linked?.sha ?? null, summary, details, text, `change event ${id}`)],
+    index,
+    services,
+    tool,
+    echoes: [],
+  };
 }
 
 function metricSeries(bundle: Bundle): MetricSeries[] {
@@ -199,6 +359,23 @@ export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundl
     }
   }
 
+  const chat: Array<{ ms: number; text: string }> = [];
+  for (const m of bundle.sources?.slack?.messages ?? []) {
+    if (m.subtype === 'bot_message' || m.bot_id || !m.user || !m.text) continue;
+    const ms = parseSlackTsMs(m.ts);
+    if (ms !== null) chat.push({ ms, text: m.text });
+  }
+  for (const e of bundle.sources?.pagerduty?.log_entries ?? []) {
+    const note = e.channel?.summary;
+    const ms = parseIsoMs(e.created_at);
+    if (/annotate/i.test(e.type) && note && ms !== null) chat.push({ ms, text: note });
+  }
+  for (const l of bundle.sources?.opsgenie?.logs ?? []) {
+    const ms = parseIsoMs(l.createdAt);
+    if (/note/i.test(l.type ?? '') && ms !== null) chat.push({ ms, text: l.log });
+  }
+  chat.sort((a, b) => a.ms - b.ms);
+
   const dataGaps: string[] = [];
   for (const err of bundle.harvest?.errors ?? []) {
     dataGaps.push(`${err.source} could not be harvested: ${err.message}`);
@@ -207,11 +384,13 @@ export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundl
     dataGaps.push(`${t.source} ${t.what ?? 'items'} truncated: kept ${t.kept ?? '?'} of ${t.total ?? '?'}`);
   }
   const src = bundle.sources ?? {};
-  if (!src.github?.repos?.length) dataGaps.push('no GitHub deployments in the bundle: changes could not be assessed');
+  if (!src.github?.repos?.length && !src.pagerduty?.change_events?.length) dataGaps.push('no GitHub deployments in the bundle: changes could not be assessed');
   if (!src.datadog?.metrics?.length && !src.newrelic?.nrql?.length) dataGaps.push('no metric series in the bundle: onset taken from alerts and logs');
   if (logs.count === 0) dataGaps.push('no application logs in the bundle');
+  dataGaps.push(...skippedGaps(bundle, logs));
 
-  const deployments = deploymentFacts(bundle);
+  const gitDeployments = deploymentFacts(bundle);
+  const deployments = [...gitDeployments, ...changeEventFacts(bundle, gitDeployments)];
   const series = metricSeries(bundle);
   const seriesSource = new Map<string, 'datadog' | 'newrelic'>();
   for (const m of bundle.sources?.datadog?.metrics ?? []) seriesSource.set(`${m.metric}|${m.scope ?? ''}`, 'datadog');
@@ -236,6 +415,7 @@ export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundl
     people,
     alertTexts,
     alertMs,
+    chat,
     dataGaps,
   };
 }

@@ -1,6 +1,6 @@
 // Markdown rendering of a report. Made only from the (already redacted) report object, so the two
 // formats cannot disagree.
-import type { Report } from './report.js';
+import { ROLE_LABEL, triggerLabel, type Report } from './report.js';
 import { escapeCell, timelineMarkdown } from './timeline.js';
 import { formatDuration } from './time.js';
 
@@ -32,7 +32,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   lines.push('## Trigger', '');
   if (report.trigger) {
     const t = report.trigger;
-    lines.push(`**${t.kind === 'config_change' ? 'Configuration change' : 'Deployment'} ${t.deployment_id} of ${t.repo}, commit \`${t.sha.slice(0, 12)}\`** (confidence ${t.confidence.toFixed(2)})`, '');
+    lines.push(`**${triggerLabel(t)}${t.sha ? `, commit \`${t.sha.slice(0, 12)}\`` : ''}** (confidence ${t.confidence.toFixed(2)})`, '');
     lines.push('Evidence:', '', ...t.evidence.map((e) => `- ${e}`), '');
   } else {
     lines.push(`**No change triggered this incident.** ${report.trigger_reason}`, '');
@@ -69,11 +69,12 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   }
 
   lines.push('## Changes considered', '');
-  if (report.candidates.length === 0) lines.push('No deployments in the bundle.', '');
+  if (report.candidates.length === 0) lines.push('No deployments or change events in the bundle.', '');
   else {
-    lines.push('| Score | Deployment | Commit | Finished | Verdict and reasons |', '| --- | --- | --- | --- | --- |');
+    lines.push('| Score | Role | Change | Commit | Live at | Reasons |', '| --- | --- | --- | --- | --- | --- |');
     for (const c of report.candidates) {
-      lines.push(`| ${c.score.toFixed(2)} | ${escapeCell(`${c.repo} #${c.deployment_id}`)} | \`${c.sha.slice(0, 7)}\` | ${c.finished_at ?? 'never'} | ${escapeCell(c.reasons.join('; '))} |`);
+      const what = c.change_event_id ? `${c.source} change event ${c.change_event_id}${c.repo ? ` (${c.repo})` : ''}` : `${c.repo} #${c.deployment_id}`;
+      lines.push(`| ${c.score.toFixed(2)} | ${ROLE_LABEL[c.role]} | ${escapeCell(what)} | ${c.sha ? `\`${c.sha.slice(0, 7)}\`` : '—'} | ${c.finished_at ?? 'never'} | ${escapeCell(c.reasons.join('; '))} |`);
     }
     lines.push('');
   }

@@ -28,21 +28,34 @@ export interface SpikeEntry {
   error_like: boolean;
 }
 
+export type ChangeKind = 'deployment' | 'config_change' | 'change_event';
+export type CandidateRole = 'trigger' | 'latent_defect' | 'ruled_out';
+
 export interface Trigger {
-  kind: 'deployment' | 'config_change';
-  repo: string;
-  deployment_id: number | string;
-  sha: string;
+  kind: ChangeKind;
+  /** null for a change event that names no repository */
+  repo: string | null;
+  /** null for a change event */
+  deployment_id: number | string | null;
+  /** the commit that introduced the fault; null for a change event that names no commit */
+  sha: string | null;
+  /** the PagerDuty or Datadog change event id, when the trigger is a change event */
+  change_event_id?: string;
   confidence: number;
   evidence: string[];
 }
 
 export interface Candidate {
-  repo: string;
-  sha: string;
-  deployment_id: number | string;
+  kind: ChangeKind;
+  /** where the change was recorded: a GitHub deployment, a PagerDuty or Datadog change event */
+  source: 'github' | 'pagerduty' | 'datadog';
+  repo: string | null;
+  sha: string | null;
+  deployment_id: number | string | null;
+  change_event_id?: string;
   score: number;
   finished_at: string | null;
+  role: CandidateRole;
   ruled: 'in' | 'out';
   reasons: string[];
 }
@@ -99,4 +112,18 @@ export interface Report {
   data_gaps: string[];
   redactions: { total: number; by_kind: Record<string, number> };
   generated_by: { engine: 'deterministic' | 'llm'; model: string | null; version: string };
+}
+
+/** "Deployment 1001 of acme/api", "Configuration change 7 of acme/config" or "Change event 01AB". */
+export function triggerLabel(t: Pick<Trigger, 'kind' | 'repo' | 'deployment_id' | 'change_event_id'>): string {
+  if (t.kind === 'change_event') return `Change event ${t.change_event_id ?? ''}${t.repo ? ` of ${t.repo}` : ''}`.trim();
+  return `${t.kind === 'config_change' ? 'Configuration change' : 'Deployment'} ${t.deployment_id} of ${t.repo}`;
+}
+
+export const ROLE_LABEL: Record<CandidateRole, string> = { trigger: 'trigger', latent_defect: 'latent defect', ruled_out: 'ruled out' };
+
+/** "acme/api #1001 (9f2c1e0)" or "pagerduty change event 01AB". */
+export function candidateLabel(c: Pick<Candidate, 'source' | 'repo' | 'deployment_id' | 'sha' | 'change_event_id'>): string {
+  if (c.change_event_id) return `${c.source} change event ${c.change_event_id}${c.repo ? ` of ${c.repo}` : ''}${c.sha ? ` (${c.sha.slice(0, 7)})` : ''}`;
+  return `${c.repo} #${c.deployment_id}${c.sha ? ` (${c.sha.slice(0, 7)})` : ''}`;
 }

@@ -3,11 +3,11 @@
 // and within a source the bundle's own order.
 import type { Bundle } from './bundle.js';
 import { describeConfigChange } from './changes.js';
-import type { DeploymentFact, IncidentFacts } from './facts.js';
+import { changeKey, describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
 import type { Relevance, TimelineEntry, TimelineKind, TimelineSource } from './report.js';
 import type { IncidentSignals } from './signals.js';
 import { epochSecondsToMs, formatMs, parseIsoMs, parseSlackTsMs } from './time.js';
-import type { TriggerAssessment } from './trigger.js';
+import { isNonProduction, type TriggerAssessment } from './trigger.js';
 import { nameTokens } from './signals.js';
 
 export interface TimelineEvent {
@@ -46,7 +46,11 @@ function oneLine(text: string, max = 240): string {
 }
 
 function deploymentSummary(d: DeploymentFact): string {
-  const what = `Deployment ${d.id} of ${d.repo}${d.ref ? ` ${d.ref}` : ''} (${d.sha.slice(0, 7)})`;
+  if (d.origin !== 'github') {
+    const what = describeChange(d);
+    return `${what.charAt(0).toUpperCase()}${what.slice(1)}${d.environment ? ` to ${d.environment}` : ''}: ${oneLine(d.description, 140)}`;
+  }
+  const what = `Deployment ${d.id} of ${d.repo}${d.ref ? ` ${d.ref}` : ''} (${(d.sha ?? '').slice(0, 7)})`;
   const to = d.environment ? ` to ${d.environment}` : '';
   if (d.finishedMs !== null) return `${what}${to} succeeded${d.description ? `: ${oneLine(d.description, 100)}` : ''}`;
   return `${what}${to} ${d.state === 'failure' || d.state === 'error' ? 'failed' : `is ${d.state}`}${d.description ? `: ${oneLine(d.description, 100)}` : ''}`;
@@ -142,18 +146,25 @@ export function buildTimelineEvents(
     push({ ms, source: 'slack', kind: 'chat', summary: `${who}: ${oneLine(text)}`, relevance, ref: `slack:${m.ts}` });
   }
 
-  const candidateIds = new Set(trigger.candidates.filter((c) => c.score >= 0.3).map((c) => `${c.deployment.repo}#${c.deployment.id}`));
-  const triggerId = trigger.trigger ? `${trigger.trigger.deployment.repo}#${trigger.trigger.deployment.id}` : null;
+  const candidateIds = new Set(trigger.candidates.filter((c) => c.score >= 0.3).map((c) => changeKey(c.deployment)));
+  const keyRoles = new Set([trigger.trigger, trigger.latent].filter((c) => c !== null).map((c) => changeKey(c!.deployment)));
   const serviceTokens = nameTokens(service);
   for (const d of facts.deployments) {
-    const key = `${d.repo}#${d.id}`;
-    const repoName = d.repo.split('/').pop()?.toLowerCase() ?? '';
-    const touchesService = serviceTokens.some((t) => repoName.includes(t)) || (service !== null && facts.repoServices.get(d.repo)?.has(service)) || /config|infra|platform|terraform|k8s|helm|deploy|flags/.test(repoName);
-    const env = (d.environment ?? '').toLowerCase();
-    const prod = !env || /prod|live|main|primary|default/.test(env);
-    const relevance: Relevance = key === triggerId || ((touchesService || candidateIds.has(key)) && prod) ? 'high' : prod ? 'medium' : 'low';
+    const key = changeKey(d);
+    const repoName = d.repo?.split('/').pop()?.toLowerCase() ?? '';
+    const touchesService =
+      serviceTokens.some((t) => repoName.includes(t)) ||
+      (service !== null && d.repo !== null && facts.repoServices.get(d.repo)?.has(service)) ||
+      (service !== null && d.services.includes(service)) ||
+      /config|infra|platform|terraform|k8s|helm|deploy|flags/.test(repoName);
+    const prod = !isNonProduction(d.environment);
+    const relevance: Relevance = keyRoles.has(key) || ((touchesService || candidateIds.has(key)) && prod) ? 'high' : prod ? 'medium' : 'low';
     const ms = d.finishedMs ?? d.stateMs;
-    push({ ms, source: 'github', kind: 'deploy', summary: deploymentSummary(d), relevance, ref: `${d.repo}@${d.sha.slice(0, 7)}#${d.id}` });
+    if (d.origin !== 'github') {
+      push({ ms, source: d.origin, kind: 'config_change', summary: deploymentSummary(d), relevance, ref: `${d.origin}-change-event:${d.id}` });
+      continue;
+    }
+    push({ ms, source: 'github', kind: 'deploy', summary: deploymentSummary(d), relevance, ref: `${d.repo}@${(d.sha ?? '').slice(0, 7)}#${d.id}` });
     const configChanges = d.commits.flatMap((c) => c.configChanges);
     if (configChanges.length && d.finishedMs !== null) {
       push({
@@ -162,7 +173,7 @@ export function buildTimelineEvents(
         kind: 'config_change',
         summary: `Configuration change live with deployment ${d.id}: ${configChanges.slice(0, 3).map(describeConfigChange).join('; ')}`,
         relevance,
-        ref: `${d.repo}@${d.sha.slice(0, 7)}#${d.id}`,
+        ref: `${d.repo}@${(d.sha ?? '').slice(0, 7)}#${d.id}`,
       });
     }
   }
@@ -175,7 +186,9 @@ export function buildTimelineEvents(
     }
   }
 
-  for (const e of src.datadog?.events ?? []) {
+  const datadogChanges = new Set(facts.deployments.filter((d) => d.origin === 'datadog').map((d) => String(d.id)));
+  for (const [index, e] of (src.datadog?.events ?? []).entries()) {
+    if (datadogChanges.has(String(e.id ?? `event-${index}`))) continue;
     const ms = epochSecondsToMs(e.date_happened);
     const type = (e.source_type_name ?? '').toLowerCase();
     const title = oneLine(e.title ?? '');

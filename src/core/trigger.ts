@@ -1,98 +1,149 @@
-// Triggering change: rank every deployment that finished before the first anomaly by the evidence
-// that it caused the incident, name the culprit commit inside the best one, or abstain.
-// Blaming an innocent deploy is the worst mistake this tool can make, so timing alone never
-// convicts: a trigger needs its diff to meet the failure (failure mode, identifiers, values) or
-// to be undone by a rollback that ended the incident.
-import { describeConfigChange, type ChangeAnalysis } from './changes.js';
-import type { DeploymentFact, IncidentFacts } from './facts.js';
+// Triggering change: rank every change that went live before the first anomaly (GitHub
+// deployments in any repository, and change events recorded outside git) by the chain of evidence
+// that links its content to the failure, name the culprit commit, tell a trigger from the latent
+// defect it exposed, or abstain.
+// Blaming an innocent change is the worst mistake this tool can make, so timing alone never
+// convicts, and neither does where a change lives: a trigger needs its content to meet the failure
+// (names the errors also name, the failure mode, new values) or to be undone just before recovery.
+import { describeConfigChange, type ChangeAnalysis, type ChangeName } from './changes.js';
+import { describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
 import { modeChangeNoun, modeLabel, modesOfChange, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
 import { nameTokens, subwords } from './signals.js';
+import { formatDuration, formatMs } from './time.js';
 
 const FLAG_VALUE = /^(true|false|on|off|yes|no|enabled?|disabled?)$/i;
 const isFlagValue = (v: string | null) => v !== null && FLAG_VALUE.test(v);
-import { formatDuration, formatMs } from './time.js';
 
 export const TRIGGER_THRESHOLD = 0.55;
 const DEPENDENCY_MODES = new Set<FailureMode>(['upstream', 'network', 'timeout', 'rate_limit', 'tls', 'auth']);
 const TIME_SCALE_MS = 30 * 60_000;
+/** a leak, a cache filling or a scheduled job can take hours to show */
+const DELAYED_TIME_SCALE_MS = 4 * 3600_000;
+
+export type CandidateRole = 'trigger' | 'latent_defect' | 'ruled_out';
 
 export interface CommitAssessment {
   change: ChangeAnalysis;
   match: number;
-  /** independent, specific pieces of evidence (identifiers, values, growth pattern, flag flip) */
+  /** independent, specific pieces of evidence (names, values, growth pattern, flag flip) */
   specific: number;
+  /** of those, names the errors share with the change's content (keys, hosts, tables, packages, identifiers) */
+  nameLinks: number;
   modeMatched: boolean;
   /** the commit switches a boolean setting (a feature flag) */
   flagFlip: boolean;
   evidence: string[];
   reverted: boolean;
+  /** the change's mechanism shows itself only after a while (unbounded growth, scheduled work) */
+  delayed: boolean;
 }
 
 export interface CandidateAssessment {
   deployment: DeploymentFact;
   score: number;
   ruledIn: boolean;
+  role: CandidateRole;
   reasons: string[];
   evidence: string[];
   culprit: CommitAssessment | null;
-  kind: 'deployment' | 'config_change';
-  /** a later deployment undid this one and the impact ended after it */
+  kind: 'deployment' | 'config_change' | 'change_event';
+  /** a later change undid this one and the impact ended after it */
   undoneBy: DeploymentFact | null;
+  /** how it was undone, for evidence lines */
+  undoneHow: string | null;
+  corroborated: boolean;
+  /** config, flag, data, policy or rules rollout that can expose code shipped earlier */
+  exposer: boolean;
 }
 
 export interface TriggerAssessment {
   candidates: CandidateAssessment[];
   trigger: CandidateAssessment | null;
   reason: string;
-  /** an earlier deployment whose code the triggering flag or config change exposed (a root cause, not the trigger) */
+  /** an earlier change whose code the trigger exposed (a root cause, not the trigger) */
   latent: CandidateAssessment | null;
 }
 
-const SHARED_REPO = /config|infra|platform|terraform|k8s|kube|helm|deploy|flags?|settings|ops|gitops|manifests|charts/i;
+const SHARED_REPO = /config|infra|platform|terraform|k8s|kube|helm|deploy|flags?|settings|ops|gitops|manifests|charts|rules|polic|dns|zones?|network|data|content|catalog|routing|edge|cdn|schema|migrations?|grants/i;
+
+/** Environments that clearly do not serve production traffic; anything else (global, edge, live, a region…) may. */
+const NON_PRODUCTION = new Set(['staging', 'stage', 'stg', 'dev', 'develop', 'development', 'test', 'testing', 'qa', 'uat', 'preview', 'review', 'sandbox', 'demo', 'ci', 'canary', 'preprod', 'nonprod', 'perf', 'loadtest', 'local', 'pr', 'ephemeral', 'integration']);
+
+export function isNonProduction(environment: string | null): boolean {
+  if (!environment) return false;
+  const env = environment.toLowerCase();
+  if (/pre-?prod|non-?prod/.test(env)) return true;
+  const parts = env.split(/[^a-z0-9]+/).filter(Boolean);
+  if (parts.some((p) => /^(prod|production|live|main|primary|default|global|all)$/.test(p))) return false;
+  return parts.some((p) => NON_PRODUCTION.has(p) || /^pr\d+$/.test(p));
+}
 
 export function repoAffinity(facts: IncidentFacts, d: DeploymentFact, mentionsService: boolean): { value: number; reason: string } {
   const service = facts.service?.toLowerCase() ?? '';
-  const tagged = facts.repoServices.get(d.repo);
-  if (service && tagged?.has(facts.service!)) return { value: 1, reason: `${d.repo} deploys ${facts.service} (deploy events are tagged with the service)` };
-  const repoName = d.repo.split('/').pop()?.toLowerCase() ?? d.repo.toLowerCase();
+  const label = d.repo ?? describeChange(d);
+  if (service && d.services.some((s) => s.toLowerCase() === service)) return { value: 1, reason: `the change record names ${facts.service} among its services` };
+  const tagged = d.repo ? facts.repoServices.get(d.repo) : undefined;
+  if (service && tagged?.has(facts.service!)) return { value: 1, reason: `${label} deploys ${facts.service} (deploy events are tagged with the service)` };
+  const repoName = d.repo?.split('/').pop()?.toLowerCase() ?? '';
   const serviceTokens = nameTokens(service);
   const repoTokens = nameTokens(repoName);
-  if (service && (repoName === service || serviceTokens.some((t) => repoTokens.includes(t)))) {
-    return { value: 1, reason: `${d.repo} is the repository of ${facts.service}` };
+  if (service && repoName && (repoName === service || serviceTokens.some((t) => repoTokens.includes(t)))) {
+    return { value: 1, reason: `${label} is the repository of ${facts.service}` };
   }
-  if (SHARED_REPO.test(repoName)) {
-    return mentionsService
-      ? { value: 0.9, reason: `${d.repo} is a shared configuration repository and this change names ${facts.service}` }
-      : { value: 0.6, reason: `${d.repo} is a shared configuration repository that can affect every service` };
-  }
-  if (mentionsService) return { value: 0.6, reason: `${d.repo} is another service's repository but the change names ${facts.service}` };
-  if (tagged && tagged.size) return { value: 0.25, reason: `${d.repo} deploys ${[...tagged].join(', ')}, not ${facts.service ?? 'the impacted service'}` };
-  return { value: 0.3, reason: `${d.repo} is not the impacted service's repository` };
+  if (mentionsService) return { value: 0.9, reason: `${label} is not ${facts.service}'s own repository, but the change names ${facts.service}` };
+  if (d.origin !== 'github') return { value: 0.7, reason: `${label} was recorded outside the deploy pipeline${d.services.length ? ` for ${d.services.slice(0, 3).join(', ')}` : ''}` };
+  if (SHARED_REPO.test(repoName)) return { value: 0.7, reason: `${label} holds shared configuration or infrastructure that can affect every service` };
+  if (tagged && tagged.size) return { value: 0.5, reason: `${label} deploys ${[...tagged].join(', ')}; a change there can still reach ${facts.service ?? 'the impacted service'}` };
+  return { value: 0.5, reason: `${label} is not the impacted service's repository; only its content can link it to the failure` };
 }
 
-function timeWeight(deltaMs: number): number {
-  return 1 / (1 + deltaMs / TIME_SCALE_MS);
+function timeWeight(deltaMs: number, scale: number): number {
+  return 1 / (1 + deltaMs / scale);
 }
 
 const STRONG_TOKEN = /[A-Z].*[a-z].*[A-Z]|_|[a-z][A-Z]/;
 
-function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitAssessment {
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Whether `text` names `name` as a whole word, path segment or host (not inside a longer word). */
+export function namesIn(text: string, name: string): boolean {
+  if (!name) return false;
+  const re = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(name)}($|[^A-Za-z0-9_-]|-(?=\\d))`, 'i');
+  return re.test(text);
+}
+
+const NAME_KIND_WORDS: Record<ChangeName['kind'], string> = {
+  host: 'host',
+  table: 'table',
+  package: 'library',
+  name: 'name',
+  key: 'setting',
+};
+
+function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceNames: string[]): CommitAssessment {
   const weights: number[] = [];
   const evidence: string[] = [];
   let specific = 0;
+  let nameLinks = 0;
   /** evidence from code (identifiers, stack frames) as opposed to settings and values */
   let codeSpecific = 0;
   const shared: FailureMode[] = change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
   for (const mode of shared.slice(0, 2)) {
-    weights.push(0.35);
+    weights.push(0.3);
     evidence.push(`the change touches ${modeChangeNoun(mode)} and the incident shows ${modeLabel(mode)}`);
   }
+  let delayed = false;
   if (change.unboundedGrowth && signals.modes.includes('memory')) {
     specific++;
+    delayed = true;
     weights.push(0.45);
     evidence.push(`${change.files.find((f) => f.cls === 'source' || f.cls === 'config')?.filename ?? 'the change'} adds an in-memory structure that only grows (no size bound or eviction in the diff) and the incident shows memory exhaustion`);
   }
+  if (/\b(cron|schedule[d]?|every \d+ ?(min|h)|interval|ttl|expir)/i.test(change.addedText)) delayed = true;
+
   const matched: string[] = [];
   for (const id of change.identifiers) {
     const lower = id.toLowerCase();
@@ -103,9 +154,40 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   const strong = matched.filter((t) => STRONG_TOKEN.test(t) || t.length >= 9);
   const weak = matched.filter((t) => !strong.includes(t));
   for (const _ of strong.slice(0, 3)) weights.push(0.3);
-  for (const _ of weak.slice(0, 2)) weights.push(0.12);
-  codeSpecific += Math.min(strong.length, 3);
-  if (matched.length) evidence.push(`error logs and alerts name ${matched.slice(0, 4).map((t) => `\`${t}\``).join(', ')}, which the diff changes`);
+  for (const _ of weak.slice(0, 2)) weights.push(0.1);
+  const codeFiles = change.files.some((f) => f.cls === 'source' || f.cls === 'frontend');
+  if (codeFiles) codeSpecific += Math.min(strong.length, 3);
+  else {
+    specific += Math.min(strong.length, 2);
+    nameLinks += Math.min(strong.length, 2);
+  }
+  if (matched.length) evidence.push(`error logs and alerts name ${matched.slice(0, 4).map((t) => `\`${t}\``).join(', ')}, which the change ${codeFiles ? 'changes' : 'sets'}`);
+
+  // Names the change gives to hosts, tables, libraries, rules or settings, also named by the errors.
+  const already = new Set(matched.map((m) => m.toLowerCase()));
+  const linkedNames: ChangeName[] = [];
+  for (const n of change.names) {
+    const lower = n.name.toLowerCase();
+    if (already.has(lower) || serviceNames.some((s) => s === lower)) continue;
+    if ((n.kind === 'name' || n.kind === 'key') && (signals.benignTokens.has(lower) || lower.length < 6)) continue;
+    if (n.kind === 'package' && lower.length < 3) continue;
+    if (!namesIn(signals.errorText, n.name)) continue;
+    linkedNames.push(n);
+    already.add(lower);
+    if (linkedNames.length >= 3) break;
+  }
+  for (const n of linkedNames) {
+    weights.push(n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
+    if (n.kind === 'package') {
+      const p = change.packages.find((x) => x.name === n.name);
+      evidence.push(`it moves ${n.name}${p?.from && p.to ? ` from ${p.from} to ${p.to}` : p?.to ? ` to ${p.to}` : ''}, and the errors' stack traces run through ${n.name}`);
+    } else {
+      evidence.push(`the change names the ${NAME_KIND_WORDS[n.kind]} \`${n.name}\`, which the errors also name`);
+    }
+  }
+  specific += linkedNames.length;
+  nameLinks += linkedNames.length;
+
   // Partial matches: `new_tax_engine` in a diff and `TaxEngineError` in the errors name one thing.
   const exact = new Set(matched.map((m) => m.toLowerCase()));
   const partial: string[] = [];
@@ -117,8 +199,12 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
     if (hit) {
       partial.push(id);
       weights.push(0.25);
-      codeSpecific++;
-      evidence.push(`the diff's \`${id}\` and the errors' \`${hit.raw}\` name the same component (${words.filter((w) => hit.words.includes(w)).join(', ')})`);
+      if (codeFiles) codeSpecific++;
+      else {
+        specific++;
+        nameLinks++;
+      }
+      evidence.push(`the change's \`${id}\` and the errors' \`${hit.raw}\` name the same component (${words.filter((w) => hit.words.includes(w)).join(', ')})`);
     }
   }
   // A stack trace or error that points at a file this commit changed.
@@ -130,19 +216,23 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   });
   if (pointedAt) {
     // A stack frame in a file the commit changed is as direct as evidence gets: it counts twice.
-    codeSpecific += 2;
+    if (pointedAt.cls === 'source' || pointedAt.cls === 'frontend') codeSpecific += 2;
+    else {
+      specific += 2;
+      nameLinks++;
+    }
     weights.push(0.35);
-    evidence.push(`the errors point at ${pointedAt.filename}, which this commit changes`);
+    evidence.push(`the errors point at ${pointedAt.filename}, which this change modifies`);
   }
   const flips = change.configChanges.filter((c) => isFlagValue(c.from) && isFlagValue(c.to));
   if (flips.length) {
     specific++;
     weights.push(0.15);
-    evidence.push(`it flips ${flips.map((c) => `${c.key.split('.').pop()} (${c.from} → ${c.to})`).slice(0, 2).join(', ')}, switching code paths at deploy time`);
+    evidence.push(`it flips ${flips.map((c) => `${c.key.split('.').pop()} (${c.from} → ${c.to})`).slice(0, 2).join(', ')}, switching code paths at rollout time`);
   }
   let valueShown = false;
   for (const c of change.configChanges) {
-    if (c.to === null || !/^\d+(\.\d+)?$/.test(c.to)) continue;
+    if (c.to === null || !/^\d+(\.\d+)?$/.test(c.to) || c.to.length < 2) continue;
     const valueRe = new RegExp(`(^|[^\\d.])${c.to.replace('.', '\\.')}(?![\\d.])`);
     const sig = signals.incidentSignatures.find((s) => s.level === 'error' && valueRe.test(s.sample));
     if (sig) {
@@ -158,7 +248,6 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   // different limit than the one it now has (then it governs some other call).
   if (!valueShown) {
     const errorText = signals.incidentSignatures.filter((s) => s.level === 'error').slice(0, 8).map((s) => s.sample).join('\n');
-    // Limits the errors quote: "timed out after 10000ms", "pool exhausted (10/10)".
     const quoted: Partial<Record<FailureMode, string[]>> = {
       timeout: [...errorText.matchAll(/(?:timed out|timeout|deadline)\D{0,20}?(\d+(?:\.\d+)?)\s?(?:ms|s)\b/gi)].map((m) => m[1]!),
       connection_pool: [...errorText.matchAll(/\(\s*\d+\s*\/\s*(\d+)\s*\)|pool\D{0,12}\d+\s*\/\s*(\d+)/gi)].map((m) => (m[1] ?? m[2])!),
@@ -184,32 +273,112 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals): CommitA
   // and touching "upstream" code is never corroboration on its own.
   const dependencyOnly = signals.modes.length > 0 && signals.modes.every((m) => DEPENDENCY_MODES.has(m));
   specific += dependencyOnly ? Math.min(codeSpecific, 1) : codeSpecific;
-  return { change, match, evidence, reverted: false, specific, modeMatched: shared.some((m) => m !== 'upstream'), flagFlip: flips.length > 0 };
+  nameLinks += dependencyOnly ? Math.min(codeSpecific, 1) : codeSpecific;
+  return {
+    change,
+    match,
+    evidence,
+    reverted: false,
+    specific,
+    nameLinks,
+    modeMatched: shared.some((m) => m !== 'upstream'),
+    flagFlip: flips.length > 0,
+    delayed,
+  };
 }
 
-function undoingDeployment(d: DeploymentFact, all: DeploymentFact[], signals: IncidentSignals): { by: DeploymentFact; revertedShas: Set<string> } | null {
-  const sameRepo = all.filter((x) => x.repo === d.repo && x.environment === d.environment);
-  const predecessor = sameRepo.filter((x) => x.index < d.index && x.finishedMs !== null).pop();
-  const shas = new Set(d.commits.map((c) => c.sha));
-  for (const later of sameRepo) {
-    if (later.index <= d.index || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
-    const revertedShas = new Set<string>();
-    for (const c of later.commits) {
-      if (!c.revertsSha) continue;
-      for (const sha of shas) if (sha.startsWith(c.revertsSha) || c.revertsSha.startsWith(sha)) revertedShas.add(sha);
+const UNDO_WORDS = /\b(roll(ed|ing)?[ -]?back|revert(ed|ing)?|disabl(e|ed|ing)|turn(ed)? off|switch(ed)? off|kill(ed)? (the )?(switch|flag)|undo(ne)?|backed out|restor(e|ed|ing))\b/i;
+
+interface Undo {
+  by: DeploymentFact | null;
+  how: string;
+  atMs: number;
+  revertedShas: Set<string>;
+}
+
+function recoveredAfter(atMs: number, signals: IncidentSignals): boolean {
+  const recovered = signals.recoveredMs;
+  return recovered === null || (recovered >= atMs - 2 * 60_000 && recovered <= atMs + 30 * 60_000);
+}
+
+/** Distinct handles a responder or a later change may use for this change. */
+function handlesOf(d: DeploymentFact): string[] {
+  const out = new Set<string>();
+  if (d.sha && d.sha.length >= 7) out.add(d.sha.slice(0, 7).toLowerCase());
+  for (const c of d.commits) if (c.sha.length >= 7) out.add(c.sha.slice(0, 7).toLowerCase());
+  if (d.ref && d.ref.length >= 4 && !/^(main|master|head|trunk|develop|production|prod)$/i.test(d.ref)) out.add(d.ref.toLowerCase());
+  if (String(d.id).length >= 4) out.add(String(d.id).toLowerCase());
+  for (const c of d.commits) {
+    for (const k of c.configChanges) {
+      const last = k.key.split('.').pop() ?? k.key;
+      if (last.length >= 8 && /[_.-]/.test(last)) out.add(last.toLowerCase());
     }
-    const rollback = predecessor !== undefined && later.sha === predecessor.sha;
-    if (!revertedShas.size && !rollback) continue;
-    // It only counts if the impact ended after it, not before.
-    const recovered = signals.recoveredMs;
-    if (recovered !== null && (recovered < later.finishedMs - 2 * 60_000 || recovered > later.finishedMs + 30 * 60_000)) continue;
-    return { by: later, revertedShas };
+  }
+  return [...out];
+}
+
+function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: IncidentSignals): Undo | null {
+  const all = facts.deployments;
+  if (d.origin === 'github') {
+    const sameRepo = all.filter((x) => x.origin === 'github' && x.repo === d.repo && x.environment === d.environment);
+    const predecessor = sameRepo.filter((x) => x.index < d.index && x.finishedMs !== null).pop();
+    const shas = new Set(d.commits.map((c) => c.sha));
+    for (const later of sameRepo) {
+      if (later.index <= d.index || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
+      const revertedShas = new Set<string>();
+      for (const c of later.commits) {
+        if (!c.revertsSha) continue;
+        for (const sha of shas) if (sha.startsWith(c.revertsSha) || c.revertsSha.startsWith(sha)) revertedShas.add(sha);
+      }
+      const rollback = predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha;
+      if (!revertedShas.size && !rollback) continue;
+      if (!recoveredAfter(later.finishedMs, signals)) continue;
+      const how = revertedShas.size ? `reverts ${[...revertedShas].map((s) => s.slice(0, 7)).join(', ')}` : `rolls back to ${later.sha!.slice(0, 7)}`;
+      return { by: later, how, atMs: later.finishedMs, revertedShas };
+    }
+  }
+  // A later change that sets a changed key back, or a change event that disables what it named.
+  const keys = d.commits.flatMap((c) => c.configChanges).filter((c) => c.from !== null && c.to !== null);
+  for (const later of all) {
+    if (later === d || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
+    if (d.finishedMs !== null && later.finishedMs <= d.finishedMs) continue;
+    const restored = later.commits.flatMap((c) => c.configChanges).find((c) => keys.some((k) => k.key.split('.').pop() === c.key.split('.').pop() && c.to === k.from && c.from === k.to));
+    if (restored && recoveredAfter(later.finishedMs, signals)) {
+      return { by: later, how: `sets ${restored.key.split('.').pop()} back to ${restored.to}`, atMs: later.finishedMs, revertedShas: new Set() };
+    }
+  }
+  // Responders saying they rolled this change back (by SHA, version, id or the setting it changed).
+  const handles = handlesOf(d);
+  if (handles.length) {
+    for (const m of facts.chat) {
+      if (m.ms < signals.anomalyOnsetMs || !UNDO_WORDS.test(m.text)) continue;
+      const lower = m.text.toLowerCase();
+      const handle = handles.find((h) => namesIn(lower, h));
+      if (!handle || !recoveredAfter(m.ms, signals)) continue;
+      return { by: null, how: `a responder reported undoing it (naming ${handle}) at ${formatMs(m.ms)}`, atMs: m.ms, revertedShas: new Set() };
+    }
   }
   return null;
 }
 
-function describeDeployment(d: DeploymentFact): string {
-  return `deployment ${d.id} of ${d.repo}${d.ref ? ` ${d.ref}` : ''} (${d.sha.slice(0, 7)})`;
+function candidateKind(d: DeploymentFact): CandidateAssessment['kind'] {
+  if (d.origin !== 'github') return 'change_event';
+  const configOnly =
+    d.commits.length > 0 &&
+    d.commits.every((c) => c.files.every((f) => ['config', 'infra', 'docs', 'test', 'ci', 'migration'].includes(f.cls)) && c.files.some((f) => f.cls === 'config' || f.cls === 'infra'));
+  return configOnly || SHARED_REPO.test(d.repo?.split('/').pop() ?? '') && !d.commits.some((c) => c.files.some((f) => f.cls === 'source')) ? 'config_change' : 'deployment';
+}
+
+/** A rollout of config, flags, data, policy or rules: it changes behaviour of code already running. */
+function isExposer(c: CandidateAssessment): boolean {
+  if (c.kind === 'change_event' || c.kind === 'config_change') return true;
+  if (c.culprit?.flagFlip) return true;
+  return c.deployment.commits.length > 0 && c.deployment.commits.every((x) => x.files.every((f) => f.cls !== 'source' && f.cls !== 'frontend'));
+}
+
+/** Shipped code (not only settings or data): what an exposing rollout can reveal as a latent defect. */
+function shipsCode(c: CandidateAssessment): boolean {
+  return c.deployment.origin === 'github' && c.deployment.commits.some((x) => x.files.some((f) => f.cls === 'source' || f.cls === 'frontend'));
 }
 
 export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): TriggerAssessment {
@@ -217,6 +386,10 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
   const onsetWhat = signals.anomalySource === signals.impactSource ? `the onset (${signals.impactSource})` : `the first anomaly (${signals.anomalySource})`;
   const candidates: CandidateAssessment[] = [];
   const serviceName = facts.service?.toLowerCase() ?? null;
+  const serviceNames = serviceName ? [serviceName, ...nameTokens(serviceName)] : [];
+  const ruledOut = (d: DeploymentFact, reasons: string[]): CandidateAssessment => ({
+    deployment: d, score: 0, ruledIn: false, role: 'ruled_out', reasons, evidence: [], culprit: null, kind: candidateKind(d), undoneBy: null, undoneHow: null, corroborated: false, exposer: false,
+  });
 
   for (const d of facts.deployments) {
     const reasons: string[] = [];
@@ -224,27 +397,31 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const finished = d.finishedMs;
     if (finished === null) {
       const never = d.state === 'failure' || d.state === 'error' ? `its rollout ended in ${d.state} at ${formatMs(d.stateMs)} and never served traffic` : `it has no successful status (last state: ${d.state})`;
-      candidates.push({ deployment: d, score: 0, ruledIn: false, reasons: [`ruled out: ${never}`], evidence, culprit: null, kind: 'deployment', undoneBy: null });
+      candidates.push(ruledOut(d, [`ruled out: ${never}`]));
       continue;
     }
     if (finished > onset) {
       const after = formatDuration(finished - onset);
-      const undo = d.commits.some((c) => c.revertsSha) || /rollback|roll back|revert|mitigat|hotfix|fix/i.test(d.description);
-      reasons.push(`ruled out: finished at ${formatMs(finished)}, ${after} after ${onsetWhat}${undo ? '; it is a rollback or fix and belongs in the timeline' : ''}`);
-      candidates.push({ deployment: d, score: 0, ruledIn: false, reasons, evidence, culprit: null, kind: 'deployment', undoneBy: null });
+      const undo = d.commits.some((c) => c.revertsSha) || /rollback|roll back|revert|mitigat|hotfix|fix|disabl/i.test(d.description);
+      reasons.push(`ruled out: went live at ${formatMs(finished)}, ${after} after ${onsetWhat}${undo ? '; it is a rollback or fix and belongs in the timeline' : ''}`);
+      candidates.push(ruledOut(d, reasons));
       continue;
     }
     const delta = onset - finished;
-    const t = timeWeight(delta);
-    reasons.push(`finished at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`);
+    reasons.push(`went live at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`);
 
-    const commits = d.commits.map((c) => assessCommit(c, signals));
-    const mentionsService = serviceName !== null && d.commits.some((c) => c.addedText.toLowerCase().includes(serviceName) || c.files.some((f) => f.filename.toLowerCase().includes(serviceName)));
+    const commits = d.commits.map((c) => assessCommit(c, signals, serviceNames));
+    const mentionsService =
+      serviceName !== null &&
+      (d.services.some((s) => s.toLowerCase() === serviceName) ||
+        d.commits.some((c) => c.addedText.toLowerCase().includes(serviceName) || c.files.some((f) => f.filename.toLowerCase().includes(serviceName))));
     const affinity = repoAffinity(facts, d, mentionsService);
     reasons.push(affinity.reason);
 
-    const undo = undoingDeployment(d, facts.deployments, signals);
-    if (undo) for (const ca of commits) if (undo.revertedShas.has(ca.change.sha)) ca.reverted = true;
+    const undo = undoingChange(d, facts, signals);
+    if (undo) {
+      for (const ca of commits) if (undo.revertedShas.has(ca.change.sha)) ca.reverted = true;
+    }
 
     // Culprit: the commit whose diff best explains the failure (reverted commits first), else the head.
     const ranked = commits
@@ -252,7 +429,6 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       .sort((a, b) => Number(b.reverted) - Number(a.reverted) || b.match - a.match || b.change.risk - a.change.risk);
     let culprit = ranked[0] ?? null;
     if (culprit && culprit.match === 0 && !culprit.reverted) {
-      // Nothing matches: name the commit most able to change runtime behaviour, the head on a tie.
       const maxRisk = Math.max(...commits.map((c) => c.change.risk));
       culprit = commits.find((c) => c.change.sha === d.sha && c.change.risk === maxRisk) ?? commits.find((c) => c.change.risk === maxRisk) ?? culprit;
     }
@@ -267,84 +443,122 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const match = culprit?.match ?? 0;
     if (d.commits.length === 0) reasons.push('no commit details in the bundle for this deployment');
     else if (risk < 0.25) reasons.push(`its commits ${(culprit?.change.riskReason ?? 'touch nothing that runs').replace(/^touches /, 'touch ')}, which cannot change runtime behaviour`);
-    else if (culprit) reasons.push(`${culprit.change.sha.slice(0, 7)} ${culprit.change.riskReason}`);
+    else if (culprit && d.origin === 'github') reasons.push(`${culprit.change.sha.slice(0, 7)} ${culprit.change.riskReason}`);
 
-    let score = 0.3 * t + 0.15 * affinity.value + 0.2 * risk + 0.35 * match;
-    if (undo) score += 0.2;
-    const env = (d.environment ?? '').toLowerCase();
-    if (env && !/prod|live|main|primary|default/.test(env)) {
+    const t = timeWeight(delta, culprit?.delayed ? DELAYED_TIME_SCALE_MS : TIME_SCALE_MS);
+    let score = 0.2 * t + 0.1 * affinity.value + 0.15 * risk + 0.55 * match;
+    if (undo) score += 0.25;
+    const nonProd = isNonProduction(d.environment);
+    if (nonProd) {
       score *= 0.2;
       reasons.push(`environment "${d.environment}" does not serve production traffic`);
     }
     if (risk < 0.25) score = Math.min(score, 0.3);
     score = Math.max(0, Math.min(0.99, score));
 
-    evidence.push(`${describeDeployment(d)} finished at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat} at ${formatMs(onset)}`);
+    evidence.push(`${describeChange(d)} went live at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat} at ${formatMs(onset)}`);
     if (culprit) {
-      evidence.push(`commit ${culprit.change.sha.slice(0, 12)} "${culprit.change.subject}" ${culprit.change.riskReason}`);
+      if (d.origin === 'github') evidence.push(`commit ${culprit.change.sha.slice(0, 12)} "${culprit.change.subject}" ${culprit.change.riskReason}`);
+      else evidence.push(`the change event says "${culprit.change.subject.slice(0, 160)}"`);
       evidence.push(...culprit.evidence);
     }
     if (undo) {
-      const how = undo.revertedShas.size ? `reverts ${[...undo.revertedShas].map((s) => s.slice(0, 7)).join(', ')}` : `rolls back to ${undo.by.sha.slice(0, 7)}`;
-      evidence.push(`${describeDeployment(undo.by)} ${how}; it finished at ${formatMs(undo.by.finishedMs!)} and the impact ended${signals.recoveredMs !== null ? ` at ${formatMs(signals.recoveredMs)}` : ' after it'}`);
+      evidence.push(
+        undo.by
+          ? `${describeChange(undo.by)} ${undo.how}; it went live at ${formatMs(undo.atMs)} and the impact ended${signals.recoveredMs !== null ? ` at ${formatMs(signals.recoveredMs)}` : ' after it'}`
+          : `${undo.how}, and the impact ended${signals.recoveredMs !== null ? ` at ${formatMs(signals.recoveredMs)}` : ' after it'}`,
+      );
     }
-    if (match === 0 && !undo) reasons.push('nothing in its diff matches the error signatures, alerts or failure mode');
+    if (d.echoes.length) evidence.push(`also recorded as ${d.echoes.slice(0, 2).join(' and ')}`);
+    if (match === 0 && !undo) reasons.push('nothing in its content matches the error signatures, alerts or failure mode');
     else if (match > 0) reasons.push(...(culprit?.evidence.slice(0, 2) ?? []));
-    if (undo) reasons.push(`undone by deployment ${undo.by.id}, after which the impact ended`);
+    if (undo) reasons.push(undo.by ? `undone by ${describeChange(undo.by)}, after which the impact ended` : `${undo.how}; the impact ended after it`);
 
-    const configOnly = d.commits.length > 0 && d.commits.every((c) => c.files.every((f) => ['config', 'infra', 'docs', 'test', 'ci'].includes(f.cls)) && c.files.some((f) => f.cls === 'config' || f.cls === 'infra'));
-    candidates.push({
+    const c: CandidateAssessment = {
       deployment: d,
       score,
       ruledIn: false,
+      role: 'ruled_out',
       reasons,
       evidence,
       culprit,
-      kind: configOnly || SHARED_REPO.test(d.repo.split('/').pop() ?? '') ? 'config_change' : 'deployment',
+      kind: candidateKind(d),
       undoneBy: undo?.by ?? null,
-    });
+      undoneHow: undo?.how ?? null,
+      corroborated: false,
+      exposer: false,
+    };
+    // Conviction needs an undo that ended the impact, or independent evidence in the content: two
+    // specific links, or one specific link in the failure mode the incident shows.
+    c.corroborated = !nonProd && (undo !== null || (culprit !== null && (culprit.specific >= 2 || (culprit.specific >= 1 && culprit.modeMatched))));
+    c.exposer = isExposer(c);
+    candidates.push(c);
   }
 
   candidates.sort((a, b) => b.score - a.score || (b.deployment.finishedMs ?? 0) - (a.deployment.finishedMs ?? 0));
-  const best = candidates[0];
-  // Conviction needs a revert that ended the impact, or independent evidence in the diff: two
-  // specific matches, or one specific match in the failure mode the incident shows.
-  const corroborated = (c: CandidateAssessment) =>
-    c.undoneBy !== null || (c.culprit !== null && (c.culprit.specific >= 2 || (c.culprit.specific >= 1 && c.culprit.modeMatched)));
-  const supported = best && best.score >= TRIGGER_THRESHOLD && corroborated(best);
-  let reason: string;
+  const convictable = candidates.filter((c) => c.score >= TRIGGER_THRESHOLD && c.corroborated);
+  let trigger: CandidateAssessment | null = convictable[0] ?? null;
   let latent: CandidateAssessment | null = null;
-  if (!best) {
-    reason = 'No deployment is recorded in the bundle, so no change can be named as the trigger.';
-  } else if (supported) {
-    best.ruledIn = true;
-    best.reasons.unshift(`ruled in: score ${best.score.toFixed(2)}`);
-    const runnerUp = candidates[1];
-    if (runnerUp && runnerUp.score > best.score - 0.1 && runnerUp.score >= TRIGGER_THRESHOLD) {
-      best.score = Math.max(0, best.score - 0.1);
-      best.evidence.push(`deployment ${runnerUp.deployment.id} of ${runnerUp.deployment.repo} is a close second (score ${runnerUp.score.toFixed(2)})`);
+  if (trigger && !trigger.exposer && !trigger.undoneBy) {
+    // Trigger versus latent defect: when a config, flag, data or policy rollout that the errors
+    // also name went live after the code it exercises, the rollout started the incident when it
+    // did; the older code is the latent defect.
+    const exposing = convictable
+      .filter((c) => c.exposer && c !== trigger && (c.culprit?.nameLinks ?? 0) >= 1 && c.deployment.finishedMs! > trigger!.deployment.finishedMs!)
+      .sort((a, b) => b.deployment.finishedMs! - a.deployment.finishedMs!)[0];
+    if (exposing && !trigger.culprit?.delayed) {
+      latent = trigger;
+      trigger = exposing;
     }
-    reason = `${describeDeployment(best.deployment)} has the strongest evidence of the changes that finished before the onset.`;
-    if (best.culprit?.flagFlip || best.kind === 'config_change') {
+  }
+  let reason: string;
+  const best = candidates[0];
+  if (!best) {
+    reason = 'No deployment or change event is recorded in the bundle, so no change can be named as the trigger.';
+  } else if (trigger) {
+    trigger.ruledIn = true;
+    trigger.role = 'trigger';
+    trigger.reasons.unshift(`ruled in: score ${trigger.score.toFixed(2)}`);
+    const runnerUp = convictable.find((c) => c !== trigger && c !== latent);
+    if (runnerUp && runnerUp.score > trigger.score - 0.1) {
+      trigger.score = Math.max(0, trigger.score - 0.1);
+      trigger.evidence.push(`${describeChange(runnerUp.deployment)} is a close second (score ${runnerUp.score.toFixed(2)})`);
+    }
+    reason = `${describeChange(trigger.deployment)} has the strongest evidence of the changes that went live before the onset.`;
+    if (!latent && trigger.exposer) {
       latent =
         candidates.find(
-          (c) => c !== best && c.culprit !== null && c.deployment.finishedMs !== null && c.deployment.finishedMs <= best.deployment.finishedMs! && c.culprit.specific >= 1 && c.culprit.match >= 0.25,
+          (c) =>
+            c !== trigger &&
+            shipsCode(c) &&
+            c.culprit !== null &&
+            c.deployment.finishedMs !== null &&
+            c.deployment.finishedMs <= trigger!.deployment.finishedMs! &&
+            !isNonProduction(c.deployment.environment) &&
+            c.culprit.specific >= 1 &&
+            c.culprit.match >= 0.25,
         ) ?? null;
-      if (latent) {
-        latent.reasons.splice(1, 0, `not the trigger: it shipped the code that deployment ${best.deployment.id} exposed, a latent defect and part of the root cause`);
-      }
+    }
+    if (latent) {
+      latent.role = 'latent_defect';
+      latent.reasons.unshift(`latent defect: it shipped the code that ${describeChange(trigger.deployment)} exposed; part of the root cause, not the trigger`);
+      reason += ` It exposed code shipped earlier by ${describeChange(latent.deployment)}.`;
     }
   } else {
     const before = candidates.filter((c) => c.deployment.finishedMs !== null && c.deployment.finishedMs <= onset);
     reason = before.length
-      ? `No change explains the incident: ${before.length} deployment${before.length > 1 ? 's' : ''} finished before ${onsetWhat}, but none has a diff that matches the failure (${
-          best.score >= TRIGGER_THRESHOLD ? `best score ${best.score.toFixed(2)}, with no corroborating evidence in its diff` : `best score ${best.score.toFixed(2)} < ${TRIGGER_THRESHOLD}`
+      ? `No change explains the incident: ${before.length} change${before.length > 1 ? 's' : ''} went live before ${onsetWhat}, but none has content that matches the failure (${
+          best.score >= TRIGGER_THRESHOLD ? `best score ${best.score.toFixed(2)}, with no corroborating evidence in its content` : `best score ${best.score.toFixed(2)} < ${TRIGGER_THRESHOLD}`
         }).`
-      : `No change explains the incident: no deployment finished before ${onsetWhat}.`;
+      : `No change explains the incident: no change went live before ${onsetWhat}.`;
   }
   for (const c of candidates) {
-    if (c === best && supported) continue;
-    if (!c.reasons[0]?.startsWith('ruled out')) c.reasons.unshift(`ruled out: score ${c.score.toFixed(2)}${c.score >= TRIGGER_THRESHOLD ? ' without a diff that matches the failure' : ''}`);
+    if (c === trigger || c === latent) continue;
+    if (!c.reasons[0]?.startsWith('ruled out')) c.reasons.unshift(`ruled out: score ${c.score.toFixed(2)}${c.score >= TRIGGER_THRESHOLD ? ' without content that matches the failure' : ''}`);
   }
-  return { candidates, trigger: supported ? best! : null, reason, latent };
+  // Best first, with the trigger and its latent defect on top.
+  const rank = (c: CandidateAssessment) => (c === trigger ? 0 : c === latent ? 1 : 2);
+  candidates.sort((a, b) => rank(a) - rank(b) || b.score - a.score || (b.deployment.finishedMs ?? 0) - (a.deployment.finishedMs ?? 0));
+  return { candidates, trigger, reason, latent };
 }
+

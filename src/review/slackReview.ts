@@ -21,8 +21,9 @@
 // Content. Everything posted comes from the (already redacted) report; each string still goes
 // through redactSecrets as a last guard, then through Slack's mrkdwn escaping of &, < and > (so a
 // report can never produce a mention such as <!channel> or a link).
+import { createHash } from 'node:crypto';
 import { redactSecrets } from '../core/redact.js';
-import type { Report } from '../core/report.js';
+import { triggerLabel, type Report } from '../core/report.js';
 import { VendorError, withRetries, type Classified } from '../harvest/retry.js';
 import { classifySlackError, makeScrub, slackWebClient, type SlackCredentials } from '../harvest/sources/slack.js';
 import type { HttpPolicy } from '../harvest/types.js';
@@ -216,9 +217,9 @@ export function draftMessage(report: Report, revision: number): { blocks: Block[
   blocks.push(section(`*Impact*\n${safe(report.impact)}`));
   if (report.trigger) {
     const t = report.trigger;
-    const what = `${t.kind === 'config_change' ? 'Configuration change' : 'Deployment'} ${t.deployment_id} of ${t.repo}`;
+    const what = triggerLabel(t);
     const evidence = t.evidence.slice(0, 3).map((e) => `• ${safe(e)}`);
-    blocks.push(section([`*Trigger* (confidence ${t.confidence.toFixed(2)})`, `${safe(what)}, commit \`${safe(short(t.sha))}\``, ...evidence].join('\n')));
+    blocks.push(section([`*Trigger* (confidence ${t.confidence.toFixed(2)})`, `${safe(what)}${t.sha ? `, commit \`${safe(short(t.sha))}\`` : ''}`, ...evidence].join('\n')));
   } else {
     blocks.push(section(`*Trigger*\nNo change triggered this incident. ${safe(report.trigger_reason)}`));
   }
@@ -329,11 +330,31 @@ async function resolveChannelId(api: SlackReviewClient, channel: string): Promis
 const isDraftOf = (m: SlackMessage, incidentId: string, event = DRAFT_EVENT) =>
   m.metadata?.event_type === event && m.metadata.event_payload?.incident_id === incidentId;
 
-/** The newest top-level draft of this incident among the channel's latest 200 messages. */
-async function findDraft(api: SlackReviewClient, channel: string, incidentId: string): Promise<SlackMessage | null> {
-  const res = await api.call<SlackResult & { messages?: SlackMessage[] }>('conversations.history', { channel, limit: PAGE_LIMIT, include_all_metadata: true });
-  const messages = (res.messages ?? []).filter((m) => m && typeof m.ts === 'string');
-  return messages.find((m) => (m.thread_ts === undefined || m.thread_ts === m.ts) && isDraftOf(m, incidentId)) ?? null;
+/**
+ * The newest top-level draft of this incident posted since `oldest` (a Slack ts; the whole history
+ * when null). conversations.history is read page by page to the end of that window: Slack may
+ * answer with fewer messages than `limit` and a next_cursor, so a short page is not the last one,
+ * and in a busy channel the earlier post can be several pages back. At most MAX_PAGES pages.
+ */
+async function findDraft(api: SlackReviewClient, channel: string, incidentId: string, oldest: string | null, log: (message: string) => void): Promise<SlackMessage | null> {
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const res = await api.call<SlackResult & { messages?: SlackMessage[] }>('conversations.history', {
+      channel,
+      limit: PAGE_LIMIT,
+      include_all_metadata: true,
+      ...(oldest ? { oldest, inclusive: true } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
+    // newest first, so the first match is the newest draft
+    const hit = (res.messages ?? []).find((m) => m && typeof m.ts === 'string' && (m.thread_ts === undefined || m.thread_ts === m.ts) && isDraftOf(m, incidentId));
+    if (hit) return hit;
+    const next = res.response_metadata?.next_cursor;
+    if (!next || next === cursor) return null;
+    cursor = next;
+  }
+  log(`slack review: looked through ${MAX_PAGES} pages of history without finding an earlier draft of ${incidentId}; posting a new one`);
+  return null;
 }
 
 /** The parent and every reply of a thread, oldest first (conversations.replies, paged). */
@@ -377,6 +398,12 @@ export interface PublishOptions {
    * crash-recovery re-publish never swallows feedback.
    */
   addressedFeedbackTs?: string | null;
+  /**
+   * A Slack ts (or epoch seconds) before which this incident's draft cannot have been posted,
+   * e.g. when the incident was first seen: the search for an earlier post reads the channel's
+   * history back to it. Without it the search is bounded by page count only.
+   */
+  since?: string | null;
   /** progress lines (method names and counts only) */
   log?: (message: string) => void;
 }
@@ -384,8 +411,10 @@ export interface PublishOptions {
 export interface PublishResult {
   channel: string;
   ts: string;
-  /** true when this call posted the top-level message, false when it updated one */
+  /** true when this call posted the top-level message, false when it found one already there */
   created: boolean;
+  /** true when an existing message was updated (chat.update); an unchanged draft is left as it is */
+  updated: boolean;
   /** what did not go as planned but did not fail the publish (e.g. the inline Markdown fallback) */
   notes: string[];
 }
@@ -416,17 +445,25 @@ export async function publishDraft(creds: SlackCredentials, report: Report, mark
     target = thread.find((m) => m.ts === opts.existing!.ts) ?? { ts: opts.existing.ts };
   } else {
     channel = await resolveChannelId(api, opts.channel);
-    target = await findDraft(api, channel, incidentId);
+    target = await findDraft(api, channel, incidentId, opts.since ?? null, log);
     if (target) {
-      log(`slack review: found the draft of ${incidentId} already posted; updating it`);
+      log(`slack review: found the draft of ${incidentId} already posted`);
       thread = await readThread(api, channel, target.ts);
     }
   }
 
   const engine = report.generated_by.version;
+  const digest = draftDigest(report, markdown);
+  const addressing = opts.addressedFeedbackTs && tsMicros(opts.addressedFeedbackTs) !== null ? opts.addressedFeedbackTs : null;
   let ts: string;
-  let created: boolean;
-  if (target) {
+  let created = false;
+  let updated = false;
+  if (target && isUnchanged(target, digest, addressing)) {
+    // Re-publishing the same draft (a restart after a crash, a retried stage) is not a revision:
+    // an update would give the post a new edited.ts and revision number for nothing.
+    log(`slack review: the posted draft of ${incidentId} is unchanged; not updating it`);
+    ts = target.ts;
+  } else if (target) {
     const previous = Number(target.metadata?.event_payload?.version);
     const revision = Number.isInteger(previous) && previous > 0 ? previous + 1 : 2;
     const { blocks, text } = draftMessage(report, revision);
@@ -436,27 +473,26 @@ export async function publishDraft(creds: SlackCredentials, report: Report, mark
     // what the previous revision addressed.
     const seen = thread.filter((m) => m.ts !== target!.ts).reduce((a, m) => (compareTs(m.ts, a) > 0 ? m.ts : a), target.ts);
     const before = target.metadata?.event_payload?.feedback_through;
-    const feedbackThrough =
-      opts.addressedFeedbackTs && tsMicros(opts.addressedFeedbackTs) !== null
-        ? opts.addressedFeedbackTs
-        : opts.existing
+    const feedbackThrough = addressing
+      ? addressing
+      : opts.existing
           ? seen
-          : typeof before === 'string' && tsMicros(before) !== null
-            ? before
-            : target.ts;
-    const metadata = { event_type: DRAFT_EVENT, event_payload: { incident_id: incidentId, version: revision, feedback_through: feedbackThrough, engine_version: engine } };
+        : typeof before === 'string' && tsMicros(before) !== null
+          ? before
+          : target.ts;
+    const metadata = { event_type: DRAFT_EVENT, event_payload: { incident_id: incidentId, version: revision, feedback_through: feedbackThrough, engine_version: engine, digest } };
     await api.call('chat.update', { channel, ts: target.ts, text, blocks, metadata });
     ts = target.ts;
-    created = false;
+    updated = true;
   } else {
     const { blocks, text } = draftMessage(report, 1);
-    const metadata = { event_type: DRAFT_EVENT, event_payload: { incident_id: incidentId, version: 1, engine_version: engine } };
+    const metadata = { event_type: DRAFT_EVENT, event_payload: { incident_id: incidentId, version: 1, engine_version: engine, digest } };
     const res = await api.call<SlackResult & { ts?: string }>(
       'chat.postMessage',
       { channel, text, blocks, metadata, unfurl_links: false, unfurl_media: false },
       async () => {
         // an earlier attempt may have posted before its answer was lost
-        const found = await findDraft(api, channel, incidentId);
+        const found = await findDraft(api, channel, incidentId, opts.since ?? null, log);
         return found ? { ts: found.ts } : null;
       },
     );
@@ -494,8 +530,30 @@ export async function publishDraft(creds: SlackCredentials, report: Report, mark
     );
   }
 
-  log(`slack review: draft of ${incidentId} ${created ? 'posted' : 'updated'}`);
-  return { channel, ts, created, notes };
+  log(`slack review: draft of ${incidentId} ${created ? 'posted' : updated ? 'updated' : 'already posted'}`);
+  return { channel, ts, created, updated, notes };
+}
+
+/**
+ * What a reviewer sees of a draft (the message without its revision number, and the Markdown
+ * report), as a digest kept in the post's metadata so an unchanged draft is recognised.
+ */
+export function draftDigest(report: Report, markdown: string): string {
+  const { blocks, text } = draftMessage(report, 0);
+  return createHash('sha256').update(JSON.stringify({ blocks, text })).update('\n').update(redactSecrets(markdown)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The post already shows this draft, and this call addresses no feedback the post does not
+ * already record as addressed (a revision that answers feedback with the same text must still
+ * move `feedback_through`).
+ */
+function isUnchanged(target: SlackMessage, digest: string, addressing: string | null): boolean {
+  const payload = target.metadata?.event_type === DRAFT_EVENT ? target.metadata.event_payload : undefined;
+  if (payload?.digest !== digest) return false;
+  if (addressing === null) return true;
+  const through = payload.feedback_through;
+  return typeof through === 'string' && tsMicros(through) !== null && compareTs(addressing, through) <= 0;
 }
 
 /** The inline fallback: parts already in the thread (by metadata part number) are skipped. */
@@ -576,8 +634,10 @@ const fromHuman = (m: SlackMessage) => typeof m.user === 'string' && !m.bot_id &
  *   or, for a draft updated by something else, its last edit (`edited.ts`). Only Slack-assigned
  *   timestamps are compared, never the local clock.
  * - Decision, first match wins:
- *   1. `approved` — an approver replied `approve` after the last revision and after the last
- *      `changes:` reply (an approval after feedback overrides it);
+ *   1. `approved` — an approver replied `approve` after the draft was first posted and after the
+ *      last `changes:` reply (an approval after feedback overrides it). Revisions do not reset
+ *      it: an approval given while the draft was being updated, or before a restart re-checked
+ *      the post, still counts;
  *   2. `approved` — an approver's ✅ is on the draft and no feedback is outstanding (Slack does not
  *      date reactions, so a ✅ cannot outrank a newer `changes:` request; it does survive
  *      revisions — the approver removes it to withdraw);
@@ -602,12 +662,11 @@ export async function readDecision(
   const parent = thread.find((m) => m.ts === post.ts);
   if (!parent) throw new SlackReviewError(`draft ${post.ts} not found in ${post.channel}`, null, false, 'message_not_found');
 
-  // The last revision, in Slack's own timestamps: the post, its last edit, and what the last
-  // revision declared it addressed (metadata feedback_through, written by publishDraft).
+  // In Slack's own timestamps: the first post, its last edit, and what the last revision declared
+  // it addressed (metadata feedback_through, written by publishDraft).
   const postedAt = tsMicros(parent.ts) ?? 0;
   const editedAt = tsMicros(parent.edited?.ts) ?? 0;
   const through = tsMicros(parent.metadata?.event_payload?.feedback_through);
-  const revisedAt = Math.max(postedAt, editedAt, through ?? 0);
   const feedbackCutoff = through !== null ? Math.max(postedAt, through) : Math.max(postedAt, editedAt);
   const replies = thread.filter((m) => m.ts !== post.ts && fromHuman(m)).sort((a, b) => compareTs(a.ts, b.ts));
 
@@ -639,8 +698,8 @@ export async function readDecision(
     outstanding.length ? { status: 'changes_requested', approverId: null, feedback, lastFeedbackTs } : { status: 'pending', approverId: null, feedback, lastFeedbackTs };
   if (!anyApprover) return pendingOrChanges();
 
-  // 1. an approver's `approve` reply after the last revision and after the last `changes:`
-  const approvals = replies.filter((m) => APPROVE_TEXT.test(bare(m.text ?? '')) && (tsMicros(m.ts) ?? 0) > revisedAt && (tsMicros(m.ts) ?? 0) > lastChanges);
+  // 1. an approver's `approve` reply after the first post and after the last `changes:`
+  const approvals = replies.filter((m) => APPROVE_TEXT.test(bare(m.text ?? '')) && (tsMicros(m.ts) ?? 0) > postedAt && (tsMicros(m.ts) ?? 0) > lastChanges);
   for (const m of approvals.reverse()) {
     if (await isApprover(m.user!)) return { status: 'approved', approverId: m.user!, feedback, lastFeedbackTs };
   }
