@@ -98,7 +98,7 @@ describe('harvestDatadog against the fake', () => {
     expect(eventCalls).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ tags: 'service:inventory-api', unaggregated: 'true' }),
-        expect.objectContaining({ sources: 'deploy', unaggregated: 'true' }),
+        expect.objectContaining({ sources: expect.stringMatching(/^deploy,/), unaggregated: 'true' }),
       ]),
     );
     const logCall = f.requests.find((r) => r.path === '/api/v2/logs/events/search')!;
@@ -230,6 +230,51 @@ describe('harvestDatadog against the fake', () => {
     expect(out.errors.length).toBeGreaterThan(0);
     expect(out.errors.every((e) => !e.retryable && /403/.test(e.message))).toBe(true);
     expect(f.requests.filter((r) => r.path === '/api/v1/query')).toHaveLength(1);
+  });
+});
+
+describe('Datadog change events', () => {
+  const created = Date.parse(reference.incident.created_at);
+  const at = (minutesBefore: number) => Math.floor((created - minutesBefore * 60_000) / 1000);
+  // made up: changes to other services from deploy, config management and feature flag tools, some
+  // of them older than the metrics window but inside the deployment window, and noise that is not a change
+  const others = [
+    { id: 9101, id_str: '9101', date_happened: at(12), title: 'Chef run applied role[edge-proxy] on 14 nodes', text: 'haproxy.cfg: maxconn 2000 -> 200', alert_type: 'info', priority: 'normal', source_type_name: 'Chef', tags: ['service:edge-proxy', 'env:prod-eu', 'role:edge-proxy'], host: 'chef-server-1', url: '/event/event?id=9101' },
+    { id: 9102, id_str: '9102', date_happened: at(30 * 60), title: 'Flag checkout_v2_pricing turned on for 100% of users', text: 'Changed by rollout schedule', alert_type: 'info', priority: 'normal', source_type_name: 'LaunchDarkly', tags: ['feature_flag:checkout_v2_pricing', 'env:live'], url: '/event/event?id=9102' },
+    { id: 9103, id_str: '9103', date_happened: at(45), title: 'rules-repo 3f9e2a1 deployed to global', text: '', alert_type: 'success', priority: 'low', source_type_name: 'deploy', tags: ['service:shared-rules', 'env:global', 'deployment:3f9e2a1'], url: '/event/event?id=9103' },
+    { id: 9104, id_str: '9104', date_happened: at(20), title: '[P1] Triggered: edge-proxy 5xx', text: '', alert_type: 'error', priority: 'normal', source_type_name: 'Monitor Alert', tags: ['service:edge-proxy'], url: '/event/event?id=9104' },
+    { id: 9105, id_str: '9105', date_happened: at(90 * 60), title: 'Chef run applied role[db] long ago', text: '', alert_type: 'info', priority: 'normal', source_type_name: 'Chef', tags: ['service:db'], url: '/event/event?id=9105' },
+  ];
+
+  it('keeps deployment, config and flag events of any service in the deployment window, in the vendor shape', async () => {
+    const f = await fake({ events: [...refEvents, ...others] });
+    const ctx = context();
+    const out = await harvestDatadog(creds(f), ctx, { queries: [], logQuery: ALL_LOGS, snapshots: 0 });
+    expect(out.errors).toEqual([]);
+    const events = out.data!.datadog.events as Array<{ id: number }>;
+    const byId = new Map(events.map((e) => [e.id, e]));
+    // tags, source_type_name and every other field exactly as Datadog returned them
+    for (const id of [9101, 9102, 9103]) expect(byId.get(id)).toEqual(others.find((e) => e.id === id));
+    // a monitor alert of another service is not a change; a change older than the deployment window is out
+    expect(byId.has(9104)).toBe(false);
+    expect(byId.has(9105)).toBe(false);
+    // the incident's own events are all still there, once each
+    for (const e of refEvents as Array<{ id: number }>) expect(byId.get(e.id)).toEqual(e);
+    expect(events).toHaveLength(refEvents.length + 3);
+
+    const changeCall = f.requests.find((r) => r.path === '/api/v1/events' && r.query.sources)!;
+    expect(changeCall.query.sources!.split(',')).toEqual(expect.arrayContaining(['deploy', 'chef', 'puppet', 'ansible', 'terraform', 'launchdarkly']));
+    expect(Number(changeCall.query.start)).toBe(Math.floor(ctx.deployWindow.fromMs / 1000));
+  });
+
+  it('without a service, keeps every event of the window and the older changes', async () => {
+    const f = await fake({ events: [...refEvents, ...others] });
+    const ctx = context();
+    const out = await harvestDatadog(creds(f), { ...ctx, incident: { ...ctx.incident, service: null } }, { queries: [], logQuery: ALL_LOGS, snapshots: 0 });
+    const ids = (out.data!.datadog.events as Array<{ id: number }>).map((e) => e.id);
+    expect(ids).toEqual(expect.arrayContaining([9101, 9102, 9103, 9104]));
+    expect(ids).not.toContain(9105);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

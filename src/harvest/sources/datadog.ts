@@ -44,6 +44,33 @@ const SOURCE = 'datadog';
 const EVENTS_PAGE = 1000;
 /** Datadog's v2 log search answers at most this many lines per page. */
 const LOGS_PAGE = 1000;
+/**
+ * Event sources that record a change going live: deploy tools, configuration management and
+ * infrastructure code, feature flags. CI builds and orchestrator chatter (pod restarts) are left
+ * out: they are not changes and would crowd real ones out of the cap.
+ */
+export const CHANGE_EVENT_SOURCES = [
+  'deploy',
+  'capistrano',
+  'fabric',
+  'spinnaker',
+  'argocd',
+  'octopus_deploy',
+  'harness',
+  'chef',
+  'puppet',
+  'ansible',
+  'saltstack',
+  'terraform',
+  'pulumi',
+  'launchdarkly',
+  'split',
+  'configcat',
+  'flagsmith',
+  'optimizely',
+  'statsig',
+  'unleash',
+];
 
 /** "datadoghq.eu", "app.datadoghq.eu", "https://api.datadoghq.eu/" -> "datadoghq.eu". */
 export function datadogSite(site: string): string {
@@ -254,17 +281,17 @@ export async function harvestDatadog(
     return { items: kept, ok, errors, truncated };
   };
 
-  // ---- events: the service's events, plus every deploy event (other services' deploys are
-  // candidate triggers too); newest first, as Datadog lists them
+  // ---- events: the service's events (or every event without a service) in the window, plus
+  // every change event (deploys, config, flags, infra, of any service: changes elsewhere are
+  // candidate triggers too) over the longer deployment window; newest first, as Datadog lists them
   const eventsPart = async (): Promise<Part<unknown[]>> => {
     const errors: HarvestErrorEntry[] = [];
     const truncated: TruncationEntry[] = [];
-    const filters: Array<{ label: string; tags?: string; sources?: string }> = service
-      ? [
-          { label: `events tagged service:${service}`, tags: `service:${service}` },
-          { label: 'deploy events', sources: 'deploy' },
-        ]
-      : [{ label: 'events' }];
+    const changes = { label: 'change events', sources: CHANGE_EVENT_SOURCES.join(','), from: ctx.deployWindow.fromMs, to: ctx.deployWindow.toMs };
+    const filters: Array<{ label: string; tags?: string; sources?: string; from: number; to: number }> = [
+      service ? { label: `events tagged service:${service}`, tags: `service:${service}`, from: ctx.window.fromMs, to: ctx.window.toMs } : { label: 'events', from: ctx.window.fromMs, to: ctx.window.toMs },
+      changes,
+    ];
     const cap = ctx.caps.events;
     let ok = false;
     let complete = true;
@@ -276,8 +303,8 @@ export async function harvestDatadog(
         for (let page = 0; ; page++) {
           const res = await call(f.label, (cfg) =>
             new v1.EventsApi(cfg).listEvents({
-              start: fromSec,
-              end: toSec,
+              start: Math.floor(f.from / 1000),
+              end: Math.ceil(f.to / 1000),
               unaggregated: true,
               page,
               ...(f.tags ? { tags: f.tags } : {}),
