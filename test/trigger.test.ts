@@ -196,7 +196,9 @@ describe('triggering change', () => {
     expect(report.trigger?.deployment_id).toBe(904);
     const latent = report.candidates.find((c) => c.deployment_id === 903)!;
     expect(latent.ruled).toBe('out');
+    expect(latent.role).toBe('latent_defect');
+    expect(report.candidates[1]).toBe(latent);
     expect(latent.reasons.join(' ')).toMatch(/latent defect/);
-    expect(report.root_cause).toMatch(/deployment 903 .*stayed dormant/);
+    expect(report.root_cause).toMatch(/deployment 903 .*live without failing until this change exercised it/);
   });
 });

@@ -85,7 +85,7 @@ export function triggerOf(assessment: TriggerAssessment): { trigger: Trigger | n
     score: Number(c.score.toFixed(2)),
     finished_at: c.deployment.finishedMs !== null ? formatMs(c.deployment.finishedMs) : null,
     role: c.role,
-    ruled: c.role === 'ruled_out' ? 'out' : 'in',
+    ruled: c.role === 'trigger' ? 'in' : 'out',
     reasons: c.reasons,
   }));
   return { trigger, candidates };

@@ -437,6 +437,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const ownFailure = !(signals.modes.length > 0 && signals.modes.every((m) => DEPENDENCY_MODES.has(m)));
     if (culprit?.flagFlip && delta <= 10 * 60_000 && affinity.value >= 0.9 && ownFailure) {
       culprit.specific++;
+      culprit.match = 1 - (1 - culprit.match) * 0.7;
       culprit.evidence.push(`the flag switched ${formatDuration(delta)} before ${onsetWhat}, and the failure is in the service's own code`);
     }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
