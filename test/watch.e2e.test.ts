@@ -1,8 +1,11 @@
 // Autonomous mode end to end, on loopback fakes of PagerDuty, Slack, GitHub and Datadog, with the
 // built CLI as a separate process: resolved -> picked up -> harvested -> drafted -> posted ->
-// approved -> ticketed; the same with SIGKILL and a restart between every pair of stages; and the
-// guards: no approval files nothing, a non-approver is ignored, Slack down is retried later.
-import type { ChildProcess } from 'node:child_process';
+// approved -> ticketed; the same with SIGKILL and a restart between every pair of stages; the two
+// crash windows around the review post (an approval given before the post was recorded; the
+// earlier post pages back in a busy channel); and the guards: no approval files nothing, a
+// non-approver is ignored, Slack down is retried later. "Nothing happened" is only asserted after
+// the watcher's own counters show it looked again (cycles, polls, the incident's checks).
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +16,19 @@ import { createDatadogFake, type DatadogFake } from './fakes/datadogFake.js';
 import { createGithubFake, type GithubFake } from './fakes/githubFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type SlackFake } from './fakes/slackFake.js';
-import { hindsightPosts as hindsightPostsIn, startWatch as startWatchProcess, until, watchRow } from './helpers/watchProcess.js';
+import {
+  CLI,
+  hindsightPosts as hindsightPostsIn,
+  moreChecks,
+  moreCycles,
+  pauseAt,
+  pausedAt,
+  releasePause,
+  startWatch as startWatchProcess,
+  until,
+  watcherState,
+  watchRow,
+} from './helpers/watchProcess.js';
 import { vendorEnv } from './helpers/vendorEnv.js';
 
 const ROOT = join(__dirname, '..');
@@ -40,7 +55,7 @@ interface World {
 const children: ChildProcess[] = [];
 const worlds: World[] = [];
 
-async function world(): Promise<World> {
+async function world(slackOptions: { historyPageMax?: number } = {}): Promise<World> {
   const home = mkdtempSync(join(tmpdir(), 'hs-watch-'));
   const incident = { ...pagerdutyIncidentFromBundle(reference as never), status: 'acknowledged' };
   const pd = await createPagerDutyFake({ token: TOKENS.pd, incident, logEntries: clone(src.pagerduty!.log_entries!), alerts: clone(src.pagerduty!.alerts ?? []) });
@@ -51,6 +66,7 @@ async function world(): Promise<World> {
     users: clone(src.slack!.users) as never,
     extraChannels: [REVIEW as never],
     scopes: ALL_REVIEW_SCOPES,
+    ...slackOptions,
   });
   const gh = await createGithubFake({ token: TOKENS.gh, repos: clone(src.github!.repos!) });
   const dd = await createDatadogFake({ apiKey: TOKENS.ddApi, appKey: TOKENS.ddApp, metrics: clone(src.datadog!.metrics!), events: clone(src.datadog!.events ?? []), logs: clone(src.logs) as never });
@@ -77,6 +93,8 @@ async function world(): Promise<World> {
 const startWatch = (w: World, extraEnv: Record<string, string> = {}, args: string[] = ['--apply']) => startWatchProcess(children, { ...w.env, ...extraEnv }, args);
 
 const stageOf = (w: World): Stage | null => watchRow(w.home, reference.incident.id)?.stage ?? null;
+const checksOf = (w: World): number => watchRow(w.home, reference.incident.id)?.checks ?? 0;
+const chatUpdates = (w: World) => w.slack.requests.filter((r) => r.method === 'chat.update');
 
 const hindsightPosts = (w: World) => hindsightPostsIn(w.slack, REVIEW.id);
 const issues = (w: World) => w.gh.issues(TICKET_REPO).filter((i) => String(i.body ?? '').includes('hindsight:'));
@@ -102,8 +120,8 @@ describe('hindsight watch', () => {
   it('takes a resolved incident all the way to tickets, once, and exits 0 on SIGTERM', async () => {
     const w = await world();
     const run = startWatch(w);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(stageOf(w)).toBeNull(); // not resolved yet: nothing to do
+    await moreCycles(w.home, { cycles: 0, polls: 0, lastCycleAt: null, lastPollAt: null }, { cycles: 1, polls: 1 });
+    expect(stageOf(w)).toBeNull(); // polled, not resolved yet: nothing to do
     resolve(w);
     await until('the draft to be posted', () => stageOf(w) === 'posted');
     expect(hindsightPosts(w)).toHaveLength(1);
@@ -119,6 +137,15 @@ describe('hindsight watch', () => {
     const logs = run.logs();
     for (const token of Object.values(TOKENS)) expect(logs).not.toContain(token);
     expect(logs).toMatch(/"incident":"[^"]+","stage":"/);
+
+    // `hindsight status --format json`: the watcher's heartbeat and each incident's checks
+    const status = spawnSync(process.execPath, [CLI, 'status', '--format', 'json'], { env: w.env, encoding: 'utf8' });
+    expect(status.status).toBe(0);
+    const shown = JSON.parse(status.stdout) as { watcher: { cycles: number; polls: number; lastCycleAt: number }; incidents: Array<{ id: string; stage: string; checks: number }> };
+    expect(shown.watcher.polls).toBeGreaterThanOrEqual(1);
+    expect(shown.watcher.cycles).toBeGreaterThanOrEqual(shown.watcher.polls);
+    expect(shown.incidents).toEqual([expect.objectContaining({ id: reference.incident.id, stage: 'ticketed' })]);
+    expect(shown.incidents[0]!.checks).toBeGreaterThanOrEqual(ORDER.length - 1);
   });
 
   it('loses nothing and duplicates nothing when SIGKILLed between every pair of stages', async () => {
@@ -127,13 +154,14 @@ describe('hindsight watch', () => {
     const seen: Stage[] = [];
     let last: Stage | null = null;
     for (let round = 0; round < 12 && last !== 'ticketed'; round++) {
-      const run = startWatch(w, { HINDSIGHT_STAGE_DELAY_MS: '1500' });
+      releasePause(w.home, 'stage');
       const from = stageOf(w);
-      // wait for the next checkpoint, then kill without warning
-      const next = await until('the next stage', () => {
-        const s = stageOf(w);
-        return s !== null && s !== from ? s : null;
-      });
+      // the process stops right after its first checkpoint and is killed there without warning
+      const run = startWatch(w, pauseAt('stage'));
+      const paused = await until('the next checkpoint', () => pausedAt(w.home, 'stage'));
+      const next = stageOf(w)!;
+      expect(next).toBe(paused.stage);
+      expect(next).not.toBe(from);
       run.child.kill('SIGKILL');
       await run.exited;
       seen.push(next);
@@ -149,11 +177,73 @@ describe('hindsight watch', () => {
     expect(new Set(filed.map((i) => String(i.title))).size).toBe(filed.length);
     // one more life changes nothing
     const again = startWatch(w);
-    await new Promise((r) => setTimeout(r, 2000));
+    await moreCycles(w.home, watcherState(w.home), { cycles: 2, polls: 1 });
     again.child.kill('SIGTERM');
     await again.exited;
     expect(hindsightPosts(w)).toHaveLength(1);
     expect(issues(w)).toHaveLength(filed.length);
+  });
+
+  it('counts an approval given between the review post and its checkpoint (crash window 1)', async () => {
+    const w = await world();
+    resolve(w);
+    // stop right after the draft is published, before the stage is recorded as posted
+    const run = startWatch(w, pauseAt('published'));
+    await until('the draft to be published', () => pausedAt(w.home, 'published'));
+    expect(stageOf(w)).toBe('drafted');
+    expect(watchRow(w.home, reference.incident.id)!.slackTs).toBeNull();
+    const post = hindsightPosts(w)[0]!;
+    w.slack.addReply(REVIEW.id, String(post.ts), { user: APPROVER, text: 'approve' });
+    run.child.kill('SIGKILL');
+    await run.exited;
+    releasePause(w.home, 'published');
+
+    const restarted = startWatch(w);
+    await until('tickets', () => stageOf(w) === 'ticketed');
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toBe(0);
+    // the recovered post was neither re-published nor updated: one post, revision 1, never edited
+    const posts = hindsightPosts(w);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.ts).toBe(post.ts);
+    expect(posts[0]!.edited).toBeUndefined();
+    expect(posts[0]!.metadata?.event_payload?.version).toBe(1);
+    expect(chatUpdates(w)).toHaveLength(0);
+    const replies = w.slack.messagesIn(REVIEW.id).filter((m) => m.thread_ts === post.ts && m.ts !== post.ts);
+    expect(replies.filter((m) => m.bot_id)).toHaveLength(2); // the file and the timeline, once each
+    expect(watchRow(w.home, reference.incident.id)!.slackTs).toBe(post.ts);
+    expect(issues(w).length).toBeGreaterThanOrEqual(3);
+    expect(restarted.logs()).toMatch(/"created":false,"updated":false/);
+  });
+
+  it('finds the earlier post pages back in a busy review channel after a crash (crash window 2)', async () => {
+    // Slack may answer conversations.history with fewer messages than asked, and a next_cursor
+    const w = await world({ historyPageMax: 3 });
+    for (let i = 0; i < 4; i++) w.slack.addMessage(REVIEW.id, { user: STRANGER, text: `earlier traffic ${i}` });
+    resolve(w);
+    const run = startWatch(w, pauseAt('published'));
+    await until('the draft to be published', () => pausedAt(w.home, 'published'));
+    const post = hindsightPosts(w)[0]!;
+    run.child.kill('SIGKILL');
+    await run.exited;
+    releasePause(w.home, 'published');
+    // the channel is busy while the watcher is down: the post is now on the third page or later
+    for (let i = 0; i < 8; i++) w.slack.addMessage(REVIEW.id, { user: STRANGER, text: `other incident chatter ${i}` });
+
+    const from = w.slack.requests.length;
+    const restarted = startWatch(w);
+    await until('the draft to be posted', () => stageOf(w) === 'posted');
+    const history = w.slack.requests.slice(from).filter((r) => r.method === 'conversations.history' && r.params.channel === REVIEW.id);
+    expect(history.length).toBeGreaterThanOrEqual(3);
+    expect(history.slice(1).every((r) => Boolean(r.params.cursor))).toBe(true);
+    expect(hindsightPosts(w)).toHaveLength(1);
+    expect(watchRow(w.home, reference.incident.id)!.slackTs).toBe(post.ts);
+    expect(chatUpdates(w)).toHaveLength(0);
+    approve(w);
+    await until('tickets', () => stageOf(w) === 'ticketed');
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toBe(0);
+    expect(hindsightPosts(w)).toHaveLength(1);
   });
 
   it('files nothing without an approval, and ignores a non-approver', async () => {
@@ -161,9 +251,12 @@ describe('hindsight watch', () => {
     resolve(w);
     const run = startWatch(w);
     await until('the draft to be posted', () => stageOf(w) === 'posted');
+    await moreChecks(w.home, reference.incident.id, checksOf(w)); // no approval yet: looked, still posted
+    expect(stageOf(w)).toBe('posted');
     approve(w, STRANGER);
     w.slack.addReply(REVIEW.id, String(hindsightPosts(w)[0]!.ts), { user: STRANGER, text: 'approve' });
-    await new Promise((r) => setTimeout(r, 3000));
+    // two more checks: at least one read the review after the stranger's ✅ and reply
+    await moreChecks(w.home, reference.incident.id, checksOf(w));
     expect(stageOf(w)).toBe('posted');
     expect(issues(w)).toHaveLength(0);
     run.child.kill('SIGTERM');
@@ -196,8 +289,11 @@ describe('hindsight watch', () => {
     const w = await world();
     resolve(w);
     const run = startWatch(w, {}, []);
-    await until('the draft', () => stageOf(w) === 'drafted');
-    await new Promise((r) => setTimeout(r, 1500));
+    // the drafted stage ran once more without --apply: it snoozed instead of posting
+    await until('the dry run of the posting stage', () => {
+      const row = watchRow(w.home, reference.incident.id);
+      return row?.stage === 'drafted' && row.attempts === 0 && row.nextAttemptAt > 0 ? row : null;
+    });
     expect(stageOf(w)).toBe('drafted');
     expect(hindsightPosts(w)).toHaveLength(0);
     expect(run.logs()).toMatch(/dry run/);

@@ -15,6 +15,7 @@ import { draftWithClaude } from '../agent/llmDraft.js';
 import { publishDraft, readDecision } from '../review/slackReview.js';
 import { draftTickets, ticketDeps, type FiledTicket } from '../tickets/tickets.js';
 import type { Logger } from './logger.js';
+import type { Pause } from './testHooks.js';
 import type { WatchedIncident, WatchStore } from './watchStore.js';
 
 export interface PipelineDeps {
@@ -25,6 +26,8 @@ export interface PipelineDeps {
   /** --apply or HINDSIGHT_WRITE=1: post to Slack and file tickets for real */
   writesEnabled: boolean;
   now?: () => number;
+  /** test-only pause points (testHooks.ts) */
+  pause?: Pause;
 }
 
 /** A step that cannot succeed until someone changes the configuration. */
@@ -86,9 +89,13 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
       if (!slack) throw new NotConfigured('SLACK_BOT_TOKEN is not set: cannot post the draft for review');
       const { report, markdown } = storedReport(deps, incident.id);
       const existing = incident.slackTs && incident.slackChannel ? { channel: incident.slackChannel, ts: incident.slackTs } : null;
-      const post = await publishDraft(slack, report, markdown, { channel: review.channel, existing, policy: config.http });
+      // The draft cannot be older than the incident's first sighting; an hour of margin for the
+      // difference between this host's clock and Slack's.
+      const since = ((incident.createdAt - 3600_000) / 1000).toFixed(6);
+      const post = await publishDraft(slack, report, markdown, { channel: review.channel, existing, policy: config.http, since });
+      await deps.pause?.('published', { incident: incident.id, stage: incident.stage });
       store.advance(incident.id, 'posted', { slackChannel: post.channel, slackTs: post.ts });
-      log.info({ ...at, channel: post.channel, ts: post.ts, created: post.created }, 'posted for review');
+      log.info({ ...at, channel: post.channel, ts: post.ts, created: post.created, updated: post.updated }, 'posted for review');
       return;
     }
     case 'posted': {

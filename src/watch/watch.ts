@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import { step } from './pipeline.js';
 import { pollOpsgenie, pollPagerDuty } from './poller.js';
 import { startWebhookServer } from './webhook.js';
+import { makePause, type PausePoint } from './testHooks.js';
 import { WatchStore } from './watchStore.js';
 import { redactSecrets } from '../core/redact.js';
 
@@ -21,8 +22,8 @@ export interface WatchOptions {
   /** run one poll and work until nothing is due, then return (cron-style) */
   once?: boolean;
   retryFailed?: boolean;
-  /** pause between stages (lets operators and tests observe each checkpoint) */
-  stageDelayMs?: number;
+  /** test-only pause points (see testHooks.ts) */
+  testPause?: { points: PausePoint[]; dir: string } | null;
 }
 
 const sleep = (ms: number, signal: { stopping: boolean }) =>
@@ -68,11 +69,13 @@ export async function watch(opts: WatchOptions): Promise<void> {
   }
   log.info({ interval_ms: config.autonomous.watch.intervalMs, writes: opts.writesEnabled, llm: Boolean(config.autonomous.llm.apiKey), review_channel: config.autonomous.review.channel }, 'watching');
 
-  const deps = { config, store, incidents, log, writesEnabled: opts.writesEnabled };
+  const pause = makePause(opts.testPause ?? null, () => state.stopping);
+  const deps = { config, store, incidents, log, writesEnabled: opts.writesEnabled, pause };
   let nextPoll = 0;
   try {
     while (!state.stopping) {
-      if (Date.now() >= nextPoll) {
+      const polling = Date.now() >= nextPoll;
+      if (polling) {
         for (const [name, poll] of [['pagerduty', pollPagerDuty], ['opsgenie', pollOpsgenie]] as const) {
           try {
             const queued = await poll(config, store);
@@ -88,8 +91,10 @@ export async function watch(opts: WatchOptions): Promise<void> {
       for (const incident of due) {
         if (state.stopping) break;
         await step(deps, incident);
-        if (opts.stageDelayMs) await sleep(opts.stageDelayMs, state);
+        const after = store.get(incident.id);
+        if (after && after.stage !== incident.stage) await pause('stage', { incident: incident.id, stage: after.stage });
       }
+      store.recordCycle(polling);
       if (opts.once && store.due().length === 0) break;
       if (due.length === 0) await sleep(Math.min(1000, config.autonomous.watch.intervalMs), state);
     }

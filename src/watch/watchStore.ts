@@ -23,7 +23,20 @@ export interface WatchedIncident {
   tickets: Array<{ marker: string; key: string; url: string; status: string }>;
   engine: string | null;
   feedbackTs: string | null;
+  /** how many times a stage of this incident has run to an outcome (done, look again later, failed) */
+  checks: number;
+  /** when the last of those ended (epoch ms), null before the first */
+  checkedAt: number | null;
+  createdAt: number;
   updatedAt: number;
+}
+
+/** The loop's own heartbeat: how many cycles (a poll when due, then every due stage) it has completed. */
+export interface WatcherState {
+  cycles: number;
+  polls: number;
+  lastCycleAt: number | null;
+  lastPollAt: number | null;
 }
 
 interface Row {
@@ -41,6 +54,9 @@ interface Row {
   tickets_json: string | null;
   engine: string | null;
   feedback_ts: string | null;
+  checks: number;
+  checked_at: number | null;
+  created_at: number;
   updated_at: number;
 }
 
@@ -59,6 +75,9 @@ const fromRow = (r: Row): WatchedIncident => ({
   tickets: r.tickets_json ? (JSON.parse(r.tickets_json) as WatchedIncident['tickets']) : [],
   engine: r.engine,
   feedbackTs: r.feedback_ts,
+  checks: r.checks,
+  checkedAt: r.checked_at,
+  createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
@@ -68,8 +87,9 @@ export class WatchStore {
   constructor(home: string) {
     mkdirSync(home, { recursive: true });
     this.db = new Database(join(home, 'hindsight.db'));
-    this.db.pragma('journal_mode = WAL');
+    // the timeout first: another process (a running watcher, `hindsight status`) may hold a lock
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
     // synchronous=FULL: a stage recorded as done survives a power cut, not just a killed process.
     this.db.pragma('synchronous = FULL');
     this.db.exec(`
@@ -93,7 +113,19 @@ export class WatchStore {
       );
       CREATE TABLE IF NOT EXISTS watch_checkpoints (source TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS webhook_deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS watch_loop (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        cycles INTEGER NOT NULL DEFAULT 0,
+        polls INTEGER NOT NULL DEFAULT 0,
+        last_cycle_at INTEGER,
+        last_poll_at INTEGER
+      );
+      INSERT OR IGNORE INTO watch_loop (id) VALUES (1);
     `);
+    // stores created before these columns existed
+    const columns = new Set((this.db.prepare('PRAGMA table_info(watch_incidents)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has('checks')) this.db.exec('ALTER TABLE watch_incidents ADD COLUMN checks INTEGER NOT NULL DEFAULT 0');
+    if (!columns.has('checked_at')) this.db.exec('ALTER TABLE watch_incidents ADD COLUMN checked_at INTEGER');
   }
 
   close(): void {
@@ -136,7 +168,7 @@ export class WatchStore {
     this.db
       .prepare(
         `UPDATE watch_incidents SET stage = ?, attempts = 0, next_attempt_at = 0, last_error = NULL,
-           slack_channel = ?, slack_ts = ?, tickets_json = ?, engine = ?, feedback_ts = ?, updated_at = ? WHERE id = ?`,
+           slack_channel = ?, slack_ts = ?, tickets_json = ?, engine = ?, feedback_ts = ?, checks = checks + 1, checked_at = ?, updated_at = ? WHERE id = ?`,
       )
       .run(
         stage,
@@ -146,6 +178,7 @@ export class WatchStore {
         fields.engine ?? current.engine,
         fields.feedbackTs ?? current.feedbackTs,
         now,
+        now,
         id,
       );
   }
@@ -154,8 +187,8 @@ export class WatchStore {
   snooze(id: string, untilMs: number, fields: Partial<Pick<WatchedIncident, 'feedbackTs' | 'engine'>> = {}, now = Date.now()): void {
     const current = this.get(id);
     this.db
-      .prepare('UPDATE watch_incidents SET next_attempt_at = ?, feedback_ts = ?, engine = ?, updated_at = ? WHERE id = ?')
-      .run(untilMs, fields.feedbackTs ?? current?.feedbackTs ?? null, fields.engine ?? current?.engine ?? null, now, id);
+      .prepare('UPDATE watch_incidents SET next_attempt_at = ?, feedback_ts = ?, engine = ?, checks = checks + 1, checked_at = ?, updated_at = ? WHERE id = ?')
+      .run(untilMs, fields.feedbackTs ?? current?.feedbackTs ?? null, fields.engine ?? current?.engine ?? null, now, now, id);
   }
 
   /** A failed attempt: back off exponentially; after maxAttempts the incident is parked as failed. */
@@ -166,8 +199,8 @@ export class WatchStore {
     const backoff = Math.min(6 * 3600_000, opts.baseDelayMs * 2 ** (attempts - 1));
     const delay = Math.round(backoff / 2 + ((opts.random ?? Math.random)() * backoff) / 2);
     this.db
-      .prepare('UPDATE watch_incidents SET stage = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?')
-      .run(exhausted ? 'failed' : current.stage, attempts, now + delay, error.slice(0, 500), now, id);
+      .prepare('UPDATE watch_incidents SET stage = ?, attempts = ?, next_attempt_at = ?, last_error = ?, checks = checks + 1, checked_at = ?, updated_at = ? WHERE id = ?')
+      .run(exhausted ? 'failed' : current.stage, attempts, now + delay, error.slice(0, 500), now, now, id);
     return this.get(id)!;
   }
 
@@ -175,6 +208,20 @@ export class WatchStore {
   retryFailed(now = Date.now()): number {
     // The stage before failing is not kept; restart from the beginning, every stage being idempotent.
     return this.db.prepare(`UPDATE watch_incidents SET stage = 'seen', attempts = 0, next_attempt_at = 0, updated_at = ? WHERE stage = 'failed'`).run(now).changes;
+  }
+
+  /** Counts a completed cycle of the loop (`polled`: it included a poll). */
+  recordCycle(polled: boolean, now = Date.now()): void {
+    this.db
+      .prepare('UPDATE watch_loop SET cycles = cycles + 1, last_cycle_at = ?, polls = polls + ?, last_poll_at = CASE WHEN ? THEN ? ELSE last_poll_at END WHERE id = 1')
+      .run(now, polled ? 1 : 0, polled ? 1 : 0, now);
+  }
+
+  watcher(): WatcherState {
+    const r = this.db.prepare('SELECT cycles, polls, last_cycle_at, last_poll_at FROM watch_loop WHERE id = 1').get() as
+      | { cycles: number; polls: number; last_cycle_at: number | null; last_poll_at: number | null }
+      | undefined;
+    return { cycles: r?.cycles ?? 0, polls: r?.polls ?? 0, lastCycleAt: r?.last_cycle_at ?? null, lastPollAt: r?.last_poll_at ?? null };
   }
 
   checkpoint(source: string): string | null {

@@ -42,6 +42,11 @@ export interface SlackFakeOptions {
   extraChannels?: FakeChannel[];
   /** most items in one page (list, history, replies); the request's `limit` can lower it */
   pageSize?: number;
+  /**
+   * conversations.history answers with at most this many messages per page, whatever `limit`
+   * asks for, still with a next_cursor while there are more (Slack may return fewer than asked)
+   */
+  historyPageMax?: number;
   /** granted scopes, sent as x-oauth-scopes and enforced per method */
   scopes?: string[];
   faults?: SlackFakeFaults;
@@ -82,6 +87,8 @@ export interface SlackFake {
   bot: { userId: string; botId: string };
   /** a human reply in a thread; returns its ts */
   addReply(channel: string, threadTs: string, msg: { user: string; text: string }): string;
+  /** a human top-level message in a channel; returns its ts */
+  addMessage(channel: string, msg: { user: string; text: string }): string;
   /** a human reaction on a message (top-level or reply) */
   addReaction(channel: string, ts: string, name: string, user: string): void;
   /** every message of the channel (top-level and replies), oldest first; the stored objects */
@@ -304,7 +311,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
         const top = messagesOf(c.id as string)
           .filter((m) => isTopLevel(m) && inWindow(m))
           .sort((a, b) => micros(b.ts, 0) - micros(a.ts, 0)); // newest first, like Slack
-        const p = page(top, params);
+        const p = page(top, opts.historyPageMax ? { ...params, limit: String(Math.min(Number(params.limit) || 100, opts.historyPageMax)) } : params);
         if (!p) return { ok: false, error: 'invalid_cursor' };
         return { ok: true, messages: p.items.map((m) => out(m, params)), has_more: p.next !== '', pin_count: 0, channel_actions_ts: null, channel_actions_count: 0, response_metadata: { next_cursor: p.next } };
       }
@@ -564,6 +571,9 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
       const id = knownChannel(channel);
       if (!findMessage(id, threadTs)) throw new Error(`slack fake: no message ${threadTs} in ${channel}`);
       return append(id, { user: msg.user, text: msg.text, client_msg_id: `fake-${++msgSeq}` }, threadTs).ts;
+    },
+    addMessage(channel, msg) {
+      return append(knownChannel(channel), { user: msg.user, text: msg.text, client_msg_id: `fake-${++msgSeq}` }).ts;
     },
     addReaction(channel, ts, name, user) {
       const m = findMessage(knownChannel(channel), ts);

@@ -1,8 +1,10 @@
 // Shared by the autonomous-mode end-to-end tests: the built CLI's `watch` as a child process, the
 // watcher's durable state as it sees it, and polling for a condition.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { WatchStore, type WatchedIncident } from '../../src/watch/watchStore.js';
+import type { PausePoint } from '../../src/watch/testHooks.js';
+import { WatchStore, type WatchedIncident, type WatcherState } from '../../src/watch/watchStore.js';
 import type { SlackFake } from '../fakes/slackFake.js';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
@@ -30,6 +32,61 @@ export function watchRow(home: string, incidentId: string): WatchedIncident | nu
   } finally {
     store.close();
   }
+}
+
+/** The watcher loop's heartbeat as recorded in its store (what `hindsight status --format json` shows). */
+export function watcherState(home: string): WatcherState {
+  const store = new WatchStore(home);
+  try {
+    return store.watcher();
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Waits until the watcher has completed `cycles` more loop cycles, including `polls` more polls,
+ * than `from`: proof that it looked again, for "nothing happened" checks.
+ */
+export async function moreCycles(home: string, from: WatcherState, want: { cycles: number; polls?: number }, timeoutMs = 40_000): Promise<WatcherState> {
+  return until(
+    `${want.cycles} more watcher cycles`,
+    () => {
+      const now = watcherState(home);
+      return now.cycles >= from.cycles + want.cycles && now.polls >= from.polls + (want.polls ?? 0) ? now : null;
+    },
+    timeoutMs,
+  );
+}
+
+/**
+ * Waits until the incident's stage has run to an outcome `more` more times than `from` (its
+ * `checks`). Two more guarantee one run that started after the moment `from` was read.
+ */
+export async function moreChecks(home: string, incidentId: string, from: number, more = 2, timeoutMs = 40_000): Promise<WatchedIncident> {
+  return until(`${more} more checks of ${incidentId}`, () => {
+    const row = watchRow(home, incidentId);
+    return row && row.checks >= from + more ? row : null;
+  }, timeoutMs);
+}
+
+/** Environment that makes the watcher wait at `points` (test-only hook, src/watch/testHooks.ts). */
+export const pauseAt = (...points: PausePoint[]) => ({ HINDSIGHT_TEST_PAUSE_AT: points.join(',') });
+
+/** Where the watcher is waiting at `point` (incident and stage), or null; markers live in HINDSIGHT_HOME. */
+export function pausedAt(home: string, point: PausePoint): { incident: string; stage: string } | null {
+  const marker = join(home, `${point}.paused`);
+  if (!existsSync(marker)) return null;
+  try {
+    return JSON.parse(readFileSync(marker, 'utf8')) as { incident: string; stage: string };
+  } catch {
+    return null; // being written
+  }
+}
+
+/** Lets a paused watcher go on (or clears the marker a killed one left behind). */
+export function releasePause(home: string, point: PausePoint): void {
+  rmSync(join(home, `${point}.paused`), { force: true });
 }
 
 export async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 40_000): Promise<T> {
