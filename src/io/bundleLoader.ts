@@ -3,13 +3,16 @@
 // visits them and never held all at once. On a bundle with a million log lines this keeps peak
 // memory near the file size instead of several times it.
 import { readFileSync, statSync } from 'node:fs';
-import { BundleError, checkLogLine, parseBundleText, validateBundle, type Bundle, type LogSource } from '../core/bundle.js';
+import { BundleError, logSourceOf, readBundle, SkipLog, toLogRecord, type Bundle, type LogSource, type ReadOptions } from '../core/bundle.js';
 import { arrayElements, arraySpans, JsonScanError, objectMembers, skipWs } from '../core/jsonScan.js';
 import { InputError } from './files.js';
 
 export interface LoadedBundle {
+  /** the bundle without its malformed elements and without `sources.logs` (see `logs`) */
   bundle: Bundle;
   logs: LogSource;
+  /** what was left out of `bundle`; log lines left out are in `logs.skipped` once visited */
+  skipped: SkipLog;
 }
 
 function readBytes(path: string): Buffer {
@@ -28,7 +31,11 @@ function asInputError(path: string, err: unknown): never {
   throw err;
 }
 
-export function loadBundleFile(path: string): LoadedBundle {
+/**
+ * Reads a bundle file. Only what no analysis can do without throws (an InputError naming the file
+ * and the JSON path); other malformed elements are left out and counted, unless `strict`.
+ */
+export function loadBundleFile(path: string, options: ReadOptions = {}): LoadedBundle {
   const bytes = readBytes(path);
   const decode = (start: number, end: number) => bytes.toString('utf8', start, end);
   const parse = (start: number, end: number): unknown => JSON.parse(decode(start, end));
@@ -62,17 +69,22 @@ export function loadBundleFile(path: string): LoadedBundle {
     } catch (err) {
       if (!(err instanceof JsonScanError) && !(err instanceof SyntaxError)) throw err;
       // Not a well-formed object: the ordinary parser produces the exact message users expect.
-      return { bundle: parseBundleText(bytes.toString('utf8')), logs: emptyLogs() };
+      const whole = readBundle(parseWhole(bytes.toString('utf8')), options);
+      return { bundle: whole.bundle, logs: logSourceOf(whole.bundle, options), skipped: whole.skipped };
     }
-    const bundle = validateBundle(root);
+    const { bundle, skipped } = readBundle(root, options);
     const spans = logSpans;
-    if (!spans) return { bundle, logs: emptyLogs() };
+    if (!spans) return { bundle, logs: emptyLogs(), skipped };
     const count = spans.length / 2;
+    const logsSkipped = options.strict ? null : new SkipLog();
     return {
       bundle,
+      skipped,
       logs: {
         count,
+        skipped: logsSkipped ?? undefined,
         forEach(visit) {
+          logsSkipped?.clear();
           // A few thousand lines per JSON.parse call: far fewer calls than one per line, and only
           // one chunk of parsed lines alive at a time.
           const CHUNK = 4096;
@@ -88,11 +100,15 @@ export function loadBundleFile(path: string): LoadedBundle {
                   try {
                     lines.push(parse(spans[2 * i]!, spans[2 * i + 1]!));
                   } catch (err) {
+                    // The file is not JSON: fatal even when tolerant, as for any other file.
                     throw new BundleError(`sources.logs[${i}]`, `not valid JSON (${(err as Error).message})`);
                   }
                 }
               }
-              for (let k = 0; k < lines.length; k++) visit(checkLogLine(lines[k], first + k), first + k);
+              for (let k = 0; k < lines.length; k++) {
+                const record = toLogRecord(lines[k], first + k, logsSkipped);
+                if (record) visit(record, first + k);
+              }
             }
           } catch (err) {
             asInputError(path, err);
@@ -135,6 +151,15 @@ function cutOutLogs(bytes: Buffer): { root: Record<string, unknown>; spans: Floa
     }
   }
   return null;
+}
+
+function parseWhole(text: string): unknown {
+  if (text.trim() === '') throw new BundleError('', 'the bundle is empty');
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new BundleError('', `not valid JSON (${(err as Error).message})`);
+  }
 }
 
 function emptyLogs(): LogSource {

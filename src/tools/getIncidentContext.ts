@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { BundleError, validateBundle, type Bundle } from '../core/bundle.js';
+import { BundleError, readBundle, skippedOf, type Bundle } from '../core/bundle.js';
 import { collectFacts } from '../core/facts.js';
 import { Redactor } from '../core/redact.js';
 import { formatMs } from '../core/time.js';
@@ -53,7 +53,7 @@ export const getIncidentContext = defineTool({
       if (input.bundle_path !== undefined) {
         bundle = readBundleFile(isAbsolute(input.bundle_path) ? input.bundle_path : resolve(deps.cwd, input.bundle_path));
       } else if (input.bundle !== undefined) {
-        bundle = validateBundle(input.bundle);
+        bundle = readBundle(input.bundle).bundle;
       } else {
         const found = input.refresh ? null : deps.store.getBundle(input.incident_id!);
         if (found) bundle = found;
@@ -102,11 +102,13 @@ export const getIncidentContext = defineTool({
     };
     const safe = new Redactor(facts.people.aliases()).redactDeep(summary);
     const c = safe.counts;
+    const leftOut = skippedOf(bundle).reduce((n, k) => n + k.count, 0);
     return {
       structured: safe,
       text:
         `Incident ${safe.incident_id}: ${safe.title} (${safe.service ?? 'service unknown'}, ${safe.severity ?? 'no severity'}), opened ${safe.created_at}.\n` +
         `${c.deployments} deployments in ${c.repositories} repos, ${c.metric_series} metric series, ${c.log_lines} log lines (${c.log_signatures} signatures), ${c.slack_messages} chat messages.` +
+        (leftOut ? ` ${leftOut} malformed ${leftOut === 1 ? 'element was' : 'elements were'} left out (see data_gaps).` : '') +
         (stored ? ' Stored; pass incident_id to the other tools.' : ''),
     };
   },
