@@ -216,9 +216,7 @@ describe('harvestDatadog against the fake', () => {
 
   it('abandons a hanging request after the timeout', async () => {
     const f = await fake({ faults: { hang: { path: '/api/v1/query' } } });
-    const started = Date.now();
     const out = await harvestDatadog(creds(f), context({ http: { timeoutMs: 300, retries: 1 } }), { queries: [QUERIES[0]!], logQuery: ALL_LOGS, snapshots: 0 });
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(out.errors).toEqual([{ source: 'datadog', message: expect.stringMatching(/timed out|aborted/), retryable: true }]);
     expect(out.data!.logs).toHaveLength(refLogs.length);
   });

@@ -238,14 +238,12 @@ describe('harvestSlack against the fake Slack API', () => {
 
   it('(e) Slack down (5xx): data null, a retryable error, no throw, bounded attempts', async () => {
     const f = await fake({ faults: { down: true } });
-    const started = Date.now();
     const out = record(await harvestSlack(creds(f), makeCtx().ctx, { channel: ref.channel.id }));
     expect(out.data).toBeNull();
     expect(out.errors).toHaveLength(1);
     expect(out.errors[0]).toMatchObject({ source: 'slack', retryable: true });
     expect(out.errors[0]!.message).toMatch(/503/);
     expect(f.requests.length).toBe(POLICY.retries + 1);
-    expect(Date.now() - started).toBeLessThan(5000);
 
     // discovery hits the outage too
     const g = await fake({ faults: { down: true } });
@@ -262,14 +260,13 @@ describe('harvestSlack against the fake Slack API', () => {
     expect(out.data!.messages).toHaveLength(ref.messages.length);
     expect(f.requests.slice(0, 3).map((r) => r.status)).toEqual([503, 503, 200]);
 
+    // the fake would answer after 10 s: an error (not data) proves each attempt was abandoned
     const h = await fake({ faults: { hangMs: 10_000 } });
-    const started = Date.now();
     const hung = record(await harvestSlack(creds(h), makeCtx({ http: { timeoutMs: 300 } }).ctx, { channel: ref.channel.id }));
     expect(hung.data).toBeNull();
     expect(hung.errors[0]!.retryable).toBe(true);
     expect(hung.errors[0]!.message).toMatch(/time/i);
     expect(h.requests.length).toBe(POLICY.retries + 1);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('(f) a bad token: checkSlack says authorized false; the harvest fails once, without retrying', async () => {
