@@ -43,7 +43,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'broken.json'), '{"bundle_version": 1, "incident": ');
   writeFileSync(join(dir, 'no-created.json'), JSON.stringify({ bundle_version: 1, incident: { id: 'X' } }));
   writeFileSync(join(dir, 'no-id.json'), JSON.stringify({ bundle_version: 1, incident: { created_at: '2025-01-01T00:00:00Z' } }));
-  writeFileSync(join(dir, 'wrong-type.json'), JSON.stringify({ bundle_version: 1, incident: { id: 'X', created_at: '2025-01-01T00:00:00Z' }, sources: { datadog: { metrics: [{ metric: 'm', pointlist: 'x' }] } } }));
+  writeFileSync(join(dir, 'wrong-type.json'), JSON.stringify({ bundle_version: 1, incident: { id: 42, created_at: '2025-01-01T00:00:00Z' } }));
 });
 
 describe('bad input', () => {
@@ -52,7 +52,7 @@ describe('bad input', () => {
     ['broken.json', /broken\.json: not valid JSON/],
     ['no-created.json', /no-created\.json: incident\.created_at: required$/],
     ['no-id.json', /no-id\.json: incident\.id: required$/],
-    ['wrong-type.json', /sources\.datadog\.metrics\[0\]\.pointlist: expected array, got string$/],
+    ['wrong-type.json', /wrong-type\.json: incident\.id: expected string, got number$/],
     ['missing.json', /missing\.json: no such file$/],
   ];
   for (const [file, message] of cases) {
