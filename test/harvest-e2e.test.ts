@@ -41,7 +41,7 @@ function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), 'hs-e2e-'));
-  pd = await createPagerDutyFake({ token: TOKENS.pd, incident: pagerdutyIncidentFromBundle(reference as never), logEntries: clone(src.pagerduty!.log_entries!), alerts: clone(src.pagerduty!.alerts ?? []), pageSize: 3 });
+  pd = await createPagerDutyFake({ token: TOKENS.pd, incident: pagerdutyIncidentFromBundle(reference as never), logEntries: clone(src.pagerduty!.log_entries!), alerts: clone(src.pagerduty!.alerts ?? []), changeEvents: clone(src.pagerduty!.change_events ?? []), pageSize: 3 });
   slack = await createSlackFake({ token: TOKENS.slack, channel: clone(src.slack!.channel) as never, messages: clone(src.slack!.messages) as never, users: clone(src.slack!.users) as never, pageSize: 10 });
   gh = await createGithubFake({ token: TOKENS.gh, repos: clone(src.github!.repos!), pageSize: 2 });
   dd = await createDatadogFake({ apiKey: TOKENS.ddApi, appKey: TOKENS.ddApp, metrics: clone(src.datadog!.metrics!), events: clone(src.datadog!.events ?? []), logs: clone(src.logs) as never, pageSize: 50 });
@@ -84,6 +84,7 @@ describe('full harvest', () => {
     expect(Date.parse(harvested.incident.created_at)).toBe(Date.parse(reference.incident.created_at));
     expect(harvested.harvest?.errors).toEqual([]);
     expect(h.pagerduty?.log_entries).toEqual(src.pagerduty!.log_entries);
+    expect(h.pagerduty?.change_events).toEqual(src.pagerduty!.change_events ?? []);
     expect(h.slack?.messages?.map((m) => m.ts)).toEqual(src.slack!.messages!.map((m) => m.ts).sort());
     expect(h.github?.repos?.map((r) => r.full_name).sort()).toEqual(src.github!.repos!.map((r) => r.full_name).sort());
     for (const repo of src.github!.repos!) {
