@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/harvest/config.js';
 import { pollPagerDuty } from '../src/watch/poller.js';
@@ -37,6 +38,40 @@ describe('watch store', () => {
     store = new WatchStore(dir);
     closers.push(() => store.close());
     expect(store.get('PX1')).toMatchObject({ stage: 'posted', slackChannel: 'C1', slackTs: '1.2', attempts: 0 });
+  });
+
+  it('counts every stage run that ended, and the loop cycles and polls, across a reopen', () => {
+    const dir = home();
+    let store = new WatchStore(dir);
+    store.enqueue(incident, 10);
+    expect(store.get('PX1')).toMatchObject({ checks: 0, checkedAt: null, createdAt: 10 });
+    store.advance('PX1', 'harvested', {}, 20);
+    store.snooze('PX1', 100, {}, 30);
+    store.fail('PX1', 'boom', { maxAttempts: 5, baseDelayMs: 1000 }, 40);
+    expect(store.get('PX1')).toMatchObject({ checks: 3, checkedAt: 40 });
+    expect(store.watcher()).toEqual({ cycles: 0, polls: 0, lastCycleAt: null, lastPollAt: null });
+    store.recordCycle(true, 50);
+    store.recordCycle(false, 60);
+    store.close();
+    store = new WatchStore(dir);
+    closers.push(() => store.close());
+    expect(store.watcher()).toEqual({ cycles: 2, polls: 1, lastCycleAt: 60, lastPollAt: 50 });
+    expect(store.get('PX1')!.checks).toBe(3);
+  });
+
+  it('opens a store written before the check counters existed', () => {
+    const dir = home();
+    const old = new Database(join(dir, 'hindsight.db'));
+    old.exec(`CREATE TABLE watch_incidents (id TEXT PRIMARY KEY, source TEXT NOT NULL, service TEXT, title TEXT NOT NULL, resolved_at TEXT,
+      stage TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0, last_error TEXT, slack_channel TEXT,
+      slack_ts TEXT, tickets_json TEXT, engine TEXT, feedback_ts TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    old.prepare(`INSERT INTO watch_incidents (id, source, title, stage, created_at, updated_at) VALUES ('PX1', 'pagerduty', 't', 'posted', 5, 5)`).run();
+    old.close();
+    const store = new WatchStore(dir);
+    closers.push(() => store.close());
+    expect(store.get('PX1')).toMatchObject({ stage: 'posted', checks: 0, checkedAt: null });
+    store.snooze('PX1', 100, {}, 7);
+    expect(store.get('PX1')).toMatchObject({ checks: 1, checkedAt: 7 });
   });
 
   it('backs off exponentially and parks the incident as failed after max attempts', () => {
