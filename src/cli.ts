@@ -17,7 +17,7 @@ import type { Bundle } from './core/bundle.js';
 import { Redactor } from './core/redact.js';
 import { PeopleDirectory } from './core/people.js';
 import { IncidentStore, hindsightHome } from './store/incidentStore.js';
-import { scoreReport, type Expected } from './eval/scoreReport.js';
+import { checkExpected, ExpectedError, score, type Check, type Decision, type Expected } from './eval/scoreReport.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES: readonly TimelineSource[] = ['pagerduty', 'opsgenie', 'slack', 'github', 'datadog', 'newrelic', 'logs'];
@@ -63,7 +63,7 @@ const HELP: Record<string, string> = {
   watch: `hindsight watch [--apply] [--listen PORT] [--listen-host HOST] [--once] [--retry-failed] [--config FILE]\n\nRuns unattended: polls PagerDuty (and Opsgenie) for resolved incidents (and, with --listen,\naccepts signed PagerDuty v3 webhooks), harvests each one, drafts the post-mortem (Claude when\nANTHROPIC_API_KEY is set, else the deterministic engine), posts it to the review channel, waits\nfor an approver's approval there, then files the tickets. Posting and filing happen only with\n--apply or HINDSIGHT_WRITE=1; otherwise it stops after drafting. State lives in HINDSIGHT_HOME,\nso a restart resumes where it stopped. SIGTERM/SIGINT finish the current stage and exit 0.`,
   status: `hindsight status [--format text|json]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets, and the watcher's heartbeat (cycles and polls completed, the last one's time). JSON: { watcher, incidents }; each incident's \`checks\` counts the stage runs that ended.`,
   serve: `hindsight serve\n\nRuns the MCP server on stdio. Tools: get_incident_context, build_timeline,\nfind_triggering_commit, search_past_rcas, file_tickets, draft_postmortem.`,
-  eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json.`,
+  eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json. The summary\nleads with trigger decisions right/total and false blames (a trigger named where none was\nexpected, or the wrong one), then onsets and leaks, then the check count. Exit 1 when any\ncheck fails, 0 when all pass, 2 on bad input.`,
 };
 
 function out(text: string): void {
@@ -369,14 +369,14 @@ async function cmdServe(argv: string[]): Promise<void> {
   await runStdioServer();
 }
 
-async function cmdEval(argv: string[]): Promise<void> {
+async function cmdEval(argv: string[]): Promise<number | void> {
   const { values, positionals } = parseFlags(argv, { format: { type: 'string' } }, true);
   if (values.help) return out(HELP.eval!);
   const dir = positionals[0];
   if (!dir) throw new InputError('eval needs a directory: hindsight eval DIR');
   if (!existsSync(dir)) throw new InputError(`${dir}: no such directory`);
   const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
-  const results: Array<{ scenario: string; passed: number; failed: number; checks: ReturnType<typeof scoreReport> }> = [];
+  const results: Array<{ scenario: string; passed: number; failed: number; decision: Decision; checks: Check[] }> = [];
   for (const name of readdirSync(dir).sort()) {
     const bundlePath = join(dir, name, 'bundle.json');
     const expectedPath = join(dir, name, 'expected.json');
@@ -384,23 +384,42 @@ async function cmdEval(argv: string[]): Promise<void> {
     const bundle = readBundleFile(bundlePath);
     let expected: Expected;
     try {
-      expected = JSON.parse(readFileSync(expectedPath, 'utf8')) as Expected;
+      expected = checkExpected(JSON.parse(readFileSync(expectedPath, 'utf8')));
     } catch (err) {
-      throw new InputError(`${expectedPath}: not valid JSON (${(err as Error).message})`);
+      const why = err instanceof ExpectedError ? err.message : `not valid JSON (${(err as Error).message})`;
+      throw new InputError(`${expectedPath}: ${why}`);
     }
     const report = buildReport(analyzeBundle(bundle));
-    const checks = scoreReport(report, renderMarkdown(report), expected);
-    results.push({ scenario: name, passed: checks.filter((c) => c.pass).length, failed: checks.filter((c) => !c.pass).length, checks });
+    const { checks, decision } = score(report, renderMarkdown(report), expected);
+    results.push({ scenario: name, passed: checks.filter((c) => c.pass).length, failed: checks.filter((c) => !c.pass).length, decision, checks });
   }
   if (results.length === 0) throw new InputError(`${dir}: no labelled incidents (expected DIR/NAME/bundle.json and DIR/NAME/expected.json)`);
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
-  if (format === 'json') return out(JSON.stringify({ passed, failed, results }, null, 2));
+  const count = (f: (d: Decision) => boolean) => results.filter((r) => f(r.decision)).length;
+  const summary = {
+    incidents: results.length,
+    triggers: { right: count((d) => d.trigger_right), total: results.length, false_blames: count((d) => d.false_blame) },
+    latent_defects: { named: count((d) => d.latent_named === true), total: count((d) => d.latent_named !== null) },
+    onsets: { hit: count((d) => d.onset_hit === true), total: count((d) => d.onset_hit !== null) },
+    leaks: results.reduce((n, r) => n + r.decision.leaks, 0),
+    checks: { passed, failed },
+  };
+  const code = failed > 0 ? 1 : 0;
+  if (format === 'json') {
+    out(JSON.stringify({ ...summary, passed, failed, results }, null, 2));
+    return code;
+  }
   for (const r of results) {
     out(`== ${r.scenario}: ${r.passed} passed, ${r.failed} failed`);
     for (const c of r.checks.filter((x) => !x.pass)) out(`   FAIL ${c.name}: ${c.detail}`);
   }
-  out(`incidents: ${results.length}; checks: ${passed} passed, ${failed} failed`);
+  const s = summary;
+  out(`trigger decisions: ${s.triggers.right}/${s.triggers.total} right; false blames: ${s.triggers.false_blames}`);
+  if (s.latent_defects.total) out(`latent defects named: ${s.latent_defects.named}/${s.latent_defects.total}`);
+  out(`onsets: ${s.onsets.hit}/${s.onsets.total} hit; leaks: ${s.leaks}`);
+  out(`incidents: ${s.incidents}; checks: ${passed} passed, ${failed} failed`);
+  return code;
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
