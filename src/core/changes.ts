@@ -40,6 +40,8 @@ export interface ChangeAnalysis {
 export interface ChangeName {
   name: string;
   kind: 'host' | 'table' | 'package' | 'name' | 'key';
+  /** only on added lines: the change brings this name into the system */
+  introduced: boolean;
 }
 
 export interface PackageChange {
@@ -78,19 +80,22 @@ const CLASS_WORDS: Record<FileClass, string> = {
   source: 'application code',
 };
 
+const DEPENDENCY_MANIFEST =
+  /^(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|npm-shrinkwrap\.json|go\.sum|gemfile\.lock|poetry\.lock|pipfile(\.lock)?|uv\.lock|cargo\.lock|composer\.(lock|json)|package\.json|requirements.*\.txt|constraints.*\.txt|go\.mod|pyproject\.toml|gemfile|cargo\.toml|build\.gradle(\.kts)?|gradle\.lockfile|libs\.versions\.toml|pom\.xml|[\w.-]+\.csproj|packages\.config|directory\.packages\.props|mix\.(exs|lock)|podfile\.lock|package\.resolved|pubspec\.(yaml|lock)|deps\.edn|project\.clj)$/;
+
 export function classifyFile(filename: string, patch = ''): FileClass {
   const f = filename.toLowerCase();
   const base = f.split('/').pop() ?? f;
+  if (DEPENDENCY_MANIFEST.test(base)) {
+    const dev = /devDependencies|"dev": true|eslint|prettier|@types\/|jest|vitest|mocha|pytest|rubocop/i.test(patch);
+    const prodHint = /"dependencies"|require\s|^\+\s*[a-z0-9@/_-]+==/im.test(patch);
+    return dev && !prodHint ? 'dev_dependency' : 'dependency';
+  }
   if (/(^|\/)(docs?|documentation|runbooks?|postmortems?|adr)\//.test(f) || /\.(md|mdx|rst|adoc|txt)$/.test(f) || /^(readme|changelog|license|contributing|codeowners)/.test(base)) return 'docs';
   if (/(^|\/)(tests?|__tests__|spec|specs|e2e|fixtures?|testdata)\//.test(f) || /[._-](test|spec)\.[a-z0-9]+$/.test(base) || /_test\.go$/.test(base)) return 'test';
   if (/^\.github\/|^\.gitlab-ci|^\.circleci\/|jenkinsfile|^\.buildkite\/|\.(eslintrc|prettierrc)/.test(f)) return 'ci';
   if (/(^|\/)(locales?|i18n|translations?|lang)\//.test(f) || /\.(po|mo|xliff)$/.test(f)) return 'i18n';
   if (/\.(css|scss|sass|less|styl|svg|png|jpe?g|gif|ico|woff2?)$/.test(f)) return 'style';
-  if (/^(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|go\.sum|gemfile\.lock|poetry\.lock|cargo\.lock|composer\.lock|package\.json|requirements.*\.txt|go\.mod|pyproject\.toml|gemfile|cargo\.toml)$/.test(base)) {
-    const dev = /devDependencies|"dev": true|eslint|prettier|@types\/|jest|vitest|mocha|pytest|rubocop/i.test(patch);
-    const prodHint = /"dependencies"|require\s|^\+\s*[a-z0-9@/_-]+==/im.test(patch);
-    return dev && !prodHint ? 'dev_dependency' : 'dependency';
-  }
   if (/(^|\/)(migrations?|migrate|db\/migrate)\//.test(f) || /\.sql$/.test(f)) return 'migration';
   if (/\.(tf|tfvars|hcl)$/.test(f) || /(^|\/)(helm|charts?|k8s|kubernetes|kustomize|manifests|terraform|ansible|deploy)\//.test(f) || /^dockerfile|docker-compose/.test(base)) return 'infra';
   if (/\.(ya?ml|json|toml|ini|env|properties|conf|cfg|hocon|xml)$/.test(f) || /(^|\/)(config|configs|settings|flags)\//.test(f)) return 'config';
@@ -146,17 +151,20 @@ function changedLines(patch: string, sign: '+' | '-'): string[] {
 const GROWTH = /new (Map|Set|WeakRef)\s*[<(]|\bcache\b|\bCache\b|=\s*\[\]\s*;?$|\.push\(|setInterval\(|addListener\(|\.on\(/;
 const BOUND = /evict|\bmax(_?size|_?entries|_?items)?\b|maxSize|\blru\b|LRU|\bttl\b|TTL|expire|\.delete\(|\.clear\(|\.shift\(|\.splice\(|size\s*[><]=?|length\s*[><]=?|removeListener|clearInterval|limit/;
 
-const VERSION_LINE = /"version"\s*:\s*"([^"]+)"|^\s*version\s*[= ]\s*"?([\w.+-]+)"?\s*$/;
+const VERSION_LINE = /"version"\s*:\s*"([^"]+)"|^\s*version\s*[= ]\s*"?([\w.+-]+)"?\s*$|<version>([\w.+-]+)<\/version>/;
 const PACKAGE_HEADERS: RegExp[] = [
   /"node_modules\/((?:@[\w.-]+\/)?[\w.-]+)"\s*:/, // package-lock v2+
   /^\s*"?((?:@[\w.-]+\/)?[\w.-]+)@[^:\s]*"?(?:,\s*"?[^:]*)?:\s*$/, // yarn.lock
   /^\s*name\s*=\s*"([\w.-]+)"/, // Cargo.lock, poetry.lock
+  /<artifactId>([\w.-]+)<\/artifactId>/, // pom.xml
 ];
 const PACKAGE_INLINE: RegExp[] = [
   /^\s*"((?:@[\w.-]+\/)?[\w.-]+)"\s*:\s*"[~^>=<v ]*(\d[\w.+-]*)"/, // package.json
   /^\s*([A-Za-z0-9_.-]+)\s*(?:==|>=|~=|<=)\s*([\w.+-]+)/, // requirements
   /^\s*(?:require\s+)?((?:[\w.-]+\/)+[\w.-]+)\s+v(\d[\w.+-]*?)(?:\/go\.mod)?(?:\s|$)/, // go.mod, go.sum
   /^\s{2,}([\w.-]+) \(([\w.]+)\)/, // Gemfile.lock
+  /['"]([\w.-]+:[\w.-]+):([\w.+-]+)['"]/, // Gradle group:artifact:version
+  /<PackageReference\s+Include="([\w.-]+)"\s+Version="([\w.+-]+)"/, // .csproj
   /^\s*([\w.-]+)\s*=\s*"[~^>=<]*(\d[\w.+-]*)"/, // Cargo.toml, pyproject
 ];
 
@@ -176,7 +184,7 @@ export function packageChangesOf(patch: string): PackageChange[] {
     }
     const version = VERSION_LINE.exec(body);
     if (version && current) {
-      const v = (version[1] ?? version[2])!;
+      const v = (version[1] ?? version[2] ?? version[3])!;
       if (sign === '-') from.set(current, v);
       else if (sign === '+') to.set(current, v);
       continue;
@@ -204,17 +212,23 @@ const HOST = /\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9]
 const FILE_EXT = /\.(js|ts|tsx|jsx|mjs|cjs|json|ya?ml|toml|ini|md|txt|py|go|rb|java|kt|rs|sql|tf|sh|lock|conf|cfg|xml|html|css|env|properties|log|gz|zip|png|svg)$/i;
 const DASHED = /\b[a-z][a-z0-9]*(?:[-.][a-z0-9]+){1,6}\b/g;
 
-function namesOf(lines: string[], configChanges: ConfigChange[], packages: PackageChange[]): ChangeName[] {
+function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[], packages: PackageChange[]): ChangeName[] {
   const out = new Map<string, ChangeName>();
+  const removed = minus.join('\n').toLowerCase();
   const add = (name: string, kind: ChangeName['kind']) => {
     const key = name.toLowerCase();
     if (key.length < 3 || out.has(key)) return;
-    out.set(key, { name, kind });
+    out.set(key, { name, kind, introduced: !removed.includes(key) && addedLower.includes(key) });
   };
-  const text = lines.join('\n');
+  const addedLower = plus.join('\n').toLowerCase();
+  const text = [...plus, ...minus].join('\n');
   for (const m of text.matchAll(SQL_TABLE)) if (!/^(set|select|where|values|if|on|only|table|index)$/i.test(m[1]!)) add(m[1]!, 'table');
   for (const m of text.matchAll(ORM_TABLE)) add(m[1]!, 'table');
-  for (const p of packages) add(p.name, 'package');
+  for (const p of packages) {
+    add(p.name, 'package');
+    // Maven coordinates: group and artifact each show in stack traces
+    if (p.name.includes(':')) for (const part of p.name.split(':')) add(part, 'package');
+  }
   for (const m of text.matchAll(HOST)) {
     const h = m[0];
     if (FILE_EXT.test(h.replace(/:\d+$/, '')) || /^\d+(\.\d+){1,2}$/.test(h) || /^v?\d/.test(h) && !/^\d{1,3}(\.\d{1,3}){3}/.test(h)) continue;
@@ -246,7 +260,8 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
   let addedText = '';
   let removedText = '';
   const packages: PackageChange[] = [];
-  const changedAll: string[] = [];
+  const plusAll: string[] = [];
+  const minusAll: string[] = [];
   for (const f of commit.files ?? []) {
     const cls = classifyFile(f.filename, f.patch ?? '');
     const patch = f.patch ?? '';
@@ -257,7 +272,8 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
     const minus = changedLines(patch, '-');
     if (cls === 'dependency') packages.push(...packageChangesOf(patch));
     if (runtime) {
-      changedAll.push(...plus, ...minus);
+      plusAll.push(...plus);
+      minusAll.push(...minus);
       for (const line of [...plus, ...minus]) for (const m of line.matchAll(IDENT)) identifiers.add(m[0]);
       addedText += plus.join('\n') + '\n';
       removedText += minus.join('\n') + '\n';
@@ -287,13 +303,17 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
   if (unboundedGrowth) risk = Math.max(risk, 0.7);
 
   const revert = /This reverts commit ([0-9a-f]{7,40})/i.exec(message);
+  const bump = /\b(?:bump|upgrade|update|downgrade)s?\s+[`'"]?((?:@[\w.-]+\/)?[\w.:/-]+?)[`'"]?\s+from\s+v?([\w.+-]+)\s+to\s+v?([\w.+-]+)/i.exec(subject);
+  if (bump && files.some((f) => f.cls === 'dependency') && !packages.some((p) => p.name.toLowerCase() === bump[1]!.toLowerCase())) {
+    packages.push({ name: bump[1]!, from: bump[2]!, to: bump[3]! });
+  }
   if (packages.length) {
     for (const p of packages) modeSet.add('upstream');
     risk = Math.max(risk, 0.55);
     if (!runtimeKeys.length) riskReason = `upgrades ${packages.slice(0, 3).map((p) => `${p.name}${p.from && p.to ? ` ${p.from} → ${p.to}` : p.to ? ` to ${p.to}` : ''}`).join(', ')}`;
   }
   return {
-    names: namesOf(changedAll, configChanges, packages),
+    names: namesOf(plusAll, minusAll, configChanges, packages),
     packages,
     sha: commit.sha,
     subject,
@@ -361,7 +381,12 @@ export function analyzeChangeRecord(sha: string | null, summary: string, details
   };
   walk(details, [], 0);
   const flat = lines.map((l) => l[0] + l.slice(1).trimStart());
-  const flag = /\b(enabled?|turned on|switched on|activated|rolled out|disabled?|turned off|switched off|deactivated|killed)\b[^\n]*?(?:flag|feature|toggle|experiment)?\s*[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?/i.exec(summary);
+  const verb = /\b(enabled?|turned on|switched on|activated|rolled out|disabled?|turned off|switched off|deactivated|killed)\b/i.exec(summary);
+  const named =
+    /[`'"‘“]([A-Za-z_][\w.:-]{2,})[`'"’”]/.exec(summary) ??
+    /\b(?:flag|feature|toggle|experiment|rule|policy)\s+([A-Za-z_][\w.:-]{2,})/i.exec(summary) ??
+    /\b([A-Za-z_][\w.:-]*[_.-][\w.:-]+)\s+(?:flag|feature|toggle)\b/i.exec(summary);
+  const flag = verb && named ? [verb[0], verb[1]!, named[1]!] : null;
   const fromTo = /[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?\s*(?:changed\s+)?(?:from|:)\s*[`'"]?([\w.%-]+)[`'"]?\s*(?:->|→|=>|to)\s*[`'"]?([\w.%-]+)/i.exec(summary);
   if (fromTo) flat.push(`-${fromTo[1]}: ${fromTo[2]}`, `+${fromTo[1]}: ${fromTo[3]}`);
   else if (flag) {

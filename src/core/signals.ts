@@ -98,6 +98,11 @@ function isImpactMetric(metric: string): boolean {
   return /error|5xx|fail|exception|fault|latency|duration|p9\d|timeout|unavailable|reject|denied/i.test(metric);
 }
 
+/** JSON-encoded log messages carry their stack traces as `\n` and `\"` escapes. */
+function unescaped(text: string): string {
+  return text.includes('\\') ? text.replace(/\\[nrt]/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\') : text;
+}
+
 export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSignals {
   const detection = facts.createdMs;
   const serviceTokens = nameTokens(facts.service);
@@ -174,12 +179,12 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
   const benignTokens = new Set<string>([...serviceTokens, ...(facts.service ? identifiersOf(facts.service) : [])]);
   for (const s of facts.logSignatures) if (s.level === 'info' || s.level === 'debug') for (const t of identifiersOf(s.template)) benignTokens.add(t);
   const tokens = new Set<string>();
-  for (const s of incidentSignatures.slice(0, 20)) for (const t of identifiersOf(`${s.template} ${s.detail}`)) if (!benignTokens.has(t)) tokens.add(t);
+  for (const s of incidentSignatures.slice(0, 20)) for (const t of identifiersOf(unescaped(`${s.template} ${s.detail}`))) if (!benignTokens.has(t)) tokens.add(t);
   for (const text of facts.alertTexts) for (const t of identifiersOf(text)) if (!benignTokens.has(t)) tokens.add(t);
 
   const compounds: Array<{ raw: string; words: string[] }> = [];
   const seenCompound = new Set<string>();
-  const compoundSources = [...incidentSignatures.slice(0, 20).map((s) => s.detail), ...facts.alertTexts];
+  const compoundSources = [...incidentSignatures.slice(0, 20).map((s) => unescaped(s.detail)), ...facts.alertTexts];
   for (const text of compoundSources) {
     for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]{5,}/g)) {
       const raw = m[0];

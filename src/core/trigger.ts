@@ -115,6 +115,14 @@ export function namesIn(text: string, name: string): boolean {
   return re.test(text);
 }
 
+/** How a package's name shows in stack traces: `quarry-fetch` is `quarry_fetch/` in Python, `github.com/lib/pq` is `pq.`. */
+function packageVariants(name: string): string[] {
+  const out = new Set([name, name.replace(/-/g, '_'), name.replace(/_/g, '-'), name.replace(/[-_.]/g, '')]);
+  const last = name.split('/').pop() ?? name;
+  if (last !== name && last.length >= 3 && !/^v\d+$/.test(last)) out.add(last);
+  return [...out].filter((v) => v.length >= 3);
+}
+
 const NAME_KIND_WORDS: Record<ChangeName['kind'], string> = {
   host: 'host',
   table: 'table',
@@ -171,7 +179,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if (already.has(lower) || serviceNames.some((s) => s === lower)) continue;
     if ((n.kind === 'name' || n.kind === 'key') && (signals.benignTokens.has(lower) || lower.length < 6)) continue;
     if (n.kind === 'package' && lower.length < 3) continue;
-    if (!namesIn(signals.errorText, n.name)) continue;
+    const variants = n.kind === 'package' ? packageVariants(n.name) : [n.name];
+    if (!variants.some((v) => namesIn(signals.errorText, v))) continue;
     linkedNames.push(n);
     already.add(lower);
     if (linkedNames.length >= 3) break;
@@ -185,7 +194,10 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
       evidence.push(`the change names the ${NAME_KIND_WORDS[n.kind]} \`${n.name}\`, which the errors also name`);
     }
   }
-  specific += linkedNames.length;
+  // A distinctive name the change brings in (a new rule, flag, host or table) that the errors then
+  // quote is as direct as a stack frame in a changed file: it counts twice.
+  const introduced = linkedNames.filter((n) => n.introduced && n.kind !== 'package' && /[\d_.:-]|[a-z][A-Z]/.test(n.name) && n.name.length >= 8);
+  specific += linkedNames.length + Math.min(introduced.length, 1);
   nameLinks += linkedNames.length;
 
   // Partial matches: `new_tax_engine` in a diff and `TaxEngineError` in the errors name one thing.
@@ -344,7 +356,13 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
     if (d.finishedMs !== null && later.finishedMs <= d.finishedMs) continue;
     const restored = later.commits.flatMap((c) => c.configChanges).find((c) => keys.some((k) => k.key.split('.').pop() === c.key.split('.').pop() && c.to === k.from && c.from === k.to));
     if (restored && recoveredAfter(later.finishedMs, signals)) {
-      return { by: later, how: `sets ${restored.key.split('.').pop()} back to ${restored.to}`, atMs: later.finishedMs, revertedShas: new Set() };
+      const shas = new Set(d.commits.filter((c) => c.configChanges.some((k) => k.key.split('.').pop() === restored.key.split('.').pop())).map((c) => c.sha));
+      return { by: later, how: `sets ${restored.key.split('.').pop()} back to ${restored.to}`, atMs: later.finishedMs, revertedShas: shas };
+    }
+    const pinned = later.commits.flatMap((c) => c.packages).find((p) => d.commits.some((c) => c.packages.some((q) => q.name === p.name && q.from === p.to && q.to === p.from)));
+    if (pinned && recoveredAfter(later.finishedMs, signals)) {
+      const shas = new Set(d.commits.filter((c) => c.packages.some((q) => q.name === pinned.name)).map((c) => c.sha));
+      return { by: later, how: `moves ${pinned.name} back to ${pinned.to}`, atMs: later.finishedMs, revertedShas: shas };
     }
   }
   // Responders saying they rolled this change back (by SHA, version, id or the setting it changed).
