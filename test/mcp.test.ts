@@ -237,6 +237,19 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
     expect(lookup.isError).toBe(true);
   });
 
+  it('an imperfect bundle is read: malformed elements are left out and named in the summary and data gaps', async () => {
+    const bundle = makeBundle({ incident: { id: 'P-IMPERFECT-1' } }) as any;
+    bundle.sources.datadog.metrics[0].pointlist[3] = 'n/a';
+    bundle.sources.slack.messages[1].ts = 'noon';
+    const result = await call('get_incident_context', { bundle });
+    const gaps = expectOk(result).data_gaps as string[];
+    expect(textOf(result)).toContain('2 malformed elements were left out (see data_gaps)');
+    expect(gaps).toContain('left out 1 malformed Datadog metric points: sources.datadog.metrics[0].pointlist[3]: expected [epoch_ms, value], got string');
+    expect(gaps).toContain('left out 1 malformed Slack messages: sources.slack.messages[1].ts: not a Slack ts');
+    // the stored copy is the readable one: later tools work from the id alone
+    expectOk(await call('build_timeline', { incident_id: 'P-IMPERFECT-1' }));
+  });
+
   it('serves the report, timeline and redacted bundle as resources', async () => {
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
