@@ -246,32 +246,41 @@ export function checkLogLine(value: unknown, index: number): LogRecord {
  * problem throws. A plain function, no schema: it runs a million times on large bundles.
  */
 export function toLogRecord(value: unknown, index: number, skipped: SkipLog | null): LogRecord | null {
-  const bad = (path: string, problem: string): null => {
-    if (!skipped) throw new BundleError(path, problem);
-    skipped.add(LOG_LINES, path, problem);
-    return null;
-  };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad(`sources.logs[${index}]`, `expected object, got ${typeName(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return badLine(skipped, `sources.logs[${index}]`, `expected object, got ${typeName(value)}`);
   const line = value as Record<string, unknown>;
   const ts = line.timestamp;
-  if (ts === undefined) return bad(`sources.logs[${index}].timestamp`, 'required');
-  if (typeof ts !== 'string' && typeof ts !== 'number') return bad(`sources.logs[${index}].timestamp`, `expected string, got ${typeName(ts)}`);
+  if (ts === undefined) return badLine(skipped, `sources.logs[${index}].timestamp`, 'required');
+  if (typeof ts !== 'string' && typeof ts !== 'number') return badLine(skipped, `sources.logs[${index}].timestamp`, `expected string, got ${typeName(ts)}`);
   const ms = parseAnyTimeMs(ts);
-  if (!inTimeRange(ms)) return bad(`sources.logs[${index}].timestamp`, 'not a time');
+  if (!inTimeRange(ms)) return badLine(skipped, `sources.logs[${index}].timestamp`, 'not a time');
   const message = line.message;
-  if (message === undefined) return bad(`sources.logs[${index}].message`, 'required');
-  if (typeof message !== 'string') return bad(`sources.logs[${index}].message`, `expected string, got ${typeName(message)}`);
-  const optional = (key: string): string | undefined => {
-    const v = line[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v === 'string') return v;
-    const path = `sources.logs[${index}].${key}`;
-    const problem = `expected string, got ${typeName(v)}`;
-    if (!skipped) throw new BundleError(path, problem);
-    skipped.add(FIELDS, path, problem);
-    return undefined;
+  if (message === undefined) return badLine(skipped, `sources.logs[${index}].message`, 'required');
+  if (typeof message !== 'string') return badLine(skipped, `sources.logs[${index}].message`, `expected string, got ${typeName(message)}`);
+  return {
+    ms,
+    message,
+    service: optionalString(line, 'service', index, skipped),
+    status: optionalString(line, 'status', index, skipped) ?? optionalString(line, 'level', index, skipped),
+    host: optionalString(line, 'host', index, skipped),
   };
-  return { ms, message, service: optional('service'), status: optional('status') ?? optional('level'), host: optional('host') };
+}
+
+// Plain functions rather than closures: toLogRecord runs once per log line.
+function badLine(skipped: SkipLog | null, path: string, problem: string): null {
+  if (!skipped) throw new BundleError(path, problem);
+  skipped.add(LOG_LINES, path, problem);
+  return null;
+}
+
+function optionalString(line: Record<string, unknown>, key: string, index: number, skipped: SkipLog | null): string | undefined {
+  const v = line[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  const path = `sources.logs[${index}].${key}`;
+  const problem = `expected string, got ${typeName(v)}`;
+  if (!skipped) throw new BundleError(path, problem);
+  skipped.add(FIELDS, path, problem);
+  return undefined;
 }
 
 /** Bad point indices of one series (`metricIndex`); throws the first problem when `skipped` is null. */

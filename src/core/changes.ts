@@ -372,8 +372,10 @@ export function analyzeChangeRecord(sha: string | null, summary: string, details
     }
     const obj = value as Record<string, unknown>;
     const pair = pairs.find(([a, b]) => a in obj && b in obj && typeof obj[a] !== 'object' && typeof obj[b] !== 'object');
-    if (pair && path.length) {
-      const key = path[path.length - 1]!;
+    // {flag_key: "x", previous: true, current: false} names its own setting
+    const namedBy = Object.entries(obj).find(([k, v]) => typeof v === 'string' && /^(flag_?key|flag|key|setting|rule|policy|name|parameter)$/i.test(k))?.[1] as string | undefined;
+    if (pair && (path.length || namedBy)) {
+      const key = namedBy ?? path[path.length - 1]!;
       lines.push(`-${key}: ${String(obj[pair[0]])}`, `+${key}: ${String(obj[pair[1]])}`);
       return;
     }
@@ -387,7 +389,7 @@ export function analyzeChangeRecord(sha: string | null, summary: string, details
     /\b(?:flag|feature|toggle|experiment|rule|policy)\s+([A-Za-z_][\w.:-]{2,})/i.exec(summary) ??
     /\b([A-Za-z_][\w.:-]*[_.-][\w.:-]+)\s+(?:flag|feature|toggle)\b/i.exec(summary);
   const flag = verb && named ? [verb[0], verb[1]!, named[1]!] : null;
-  const fromTo = /[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?\s*(?:changed\s+)?(?:from|:)\s*[`'"]?([\w.%-]+)[`'"]?\s*(?:->|→|=>|to)\s*[`'"]?([\w.%-]+)/i.exec(summary);
+  const fromTo = /[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?\s*(?:changed\s+)?(?:from|:)\s*(?:[a-z]+\s+)?[`'"]?([\w.%-]+)[`'"]?\s*(?:->|→|=>|to)\s*[`'"]?([\w.%-]+)/i.exec(summary);
   if (fromTo) flat.push(`-${fromTo[1]}: ${fromTo[2]}`, `+${fromTo[1]}: ${fromTo[3]}`);
   else if (flag) {
     const on = !/disabl|off|deactivat|killed/i.test(flag[1]!);

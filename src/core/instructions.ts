@@ -12,19 +12,11 @@
 import type { Bundle } from './bundle.js';
 import type { IncidentFacts } from './facts.js';
 import type { LogSignature } from './logSignatures.js';
-import type { TimelineSource } from './report.js';
+import type { TimelineSource, WithheldEntry } from './report.js';
 import { epochSecondsToMs, formatMs, parseIsoMs, parseSlackTsMs } from './time.js';
 import type { TriggerAssessment } from './trigger.js';
 
 export const WITHHELD_MARKER = '[instruction-like text withheld]';
-
-export interface WithheldEntry {
-  source: TimelineSource;
-  at: string;
-  ref?: string;
-  /** how many records the withheld text stands for (the lines of a log signature, else 1) */
-  count: number;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Detection
@@ -166,31 +158,33 @@ function flat(text: string): string {
 
 /**
  * Which items of one incident are withheld, the texts that may be quoted from them, and the
- * report's list. Objects are the bundle's and the facts' own (identity), so the timeline can ask
- * about the very message it is about to quote.
+ * report's list. Quotations are found by their text, so every place that quotes an item (the
+ * timeline, trigger evidence, the draft) is covered without knowing how it quotes.
  */
 export class Withholding {
   private readonly hidden = new Set<object>();
   private readonly fragments: string[] = [];
   private readonly list: Array<WithheldEntry & { ms: number }> = [];
 
-  /** Records an item whose text is withheld wherever it would be quoted. */
+  /** Records an item (a bundle or facts object) whose texts are withheld wherever they would be quoted. */
   add(item: object, source: TimelineSource, ms: number | null, quoted: Array<string | null | undefined>, ref?: string, count = 1): void {
     if (this.hidden.has(item)) return;
     this.hidden.add(item);
+    let added = false;
     for (const q of quoted) {
       if (typeof q !== 'string') continue;
       const f = flat(q);
-      if (f.length >= MIN_FRAGMENT || isInstructionLike(f)) this.fragments.push(f);
+      if (!(f.length >= MIN_FRAGMENT || isInstructionLike(f))) continue;
+      if (this.fragments.includes(f)) continue;
+      this.fragments.push(f);
+      added = true;
     }
+    // the same text seen again (a change event that is also a Datadog event) is listed once
+    if (!added) return;
     const at = ms !== null && Number.isFinite(ms) ? ms : 0;
     const entry: WithheldEntry & { ms: number } = { source, at: formatMs(at), count, ms: at };
     if (ref !== undefined) entry.ref = ref;
     this.list.push(entry);
-  }
-
-  hides(item: object | null | undefined): boolean {
-    return item !== null && item !== undefined && this.hidden.has(item);
   }
 
   get size(): number {
@@ -319,12 +313,9 @@ export function findWithheld(bundle: Bundle, facts: IncidentFacts): Withholding 
       w.add(e, 'pagerduty', parseIsoMs(e.created_at), [e.summary, e.channel?.summary, content].filter(isInstructionLike), e.id != null ? `pagerduty:${e.id}` : undefined);
     }
   }
+  // An alert's or event's body is never quoted (only its summary or title is), so only those count.
   for (const a of src.pagerduty?.alerts ?? []) {
-    const body = (a as Record<string, unknown>).body as { details?: unknown } | undefined;
-    const detailTexts = body?.details && typeof body.details === 'object' ? stringsOf(body.details) : [];
-    if (any(a.summary, ...detailTexts)) {
-      w.add(a, 'pagerduty', parseIsoMs(a.created_at), [a.summary], a.id != null ? `pagerduty-alert:${a.id}` : undefined);
-    }
+    if (isInstructionLike(a.summary)) w.add(a, 'pagerduty', parseIsoMs(a.created_at), [a.summary], a.id != null ? `pagerduty-alert:${a.id}` : undefined);
   }
   for (const l of src.opsgenie?.logs ?? []) {
     if (isInstructionLike(l.log)) w.add(l, 'opsgenie', parseIsoMs(l.createdAt), [l.log]);
@@ -342,10 +333,12 @@ export function findWithheld(bundle: Bundle, facts: IncidentFacts): Withholding 
     }
   }
   for (const d of facts.deployments) {
-    if (isInstructionLike(d.description)) w.add(d, 'github', d.createdMs, [d.description], `${d.repo}@${(d.sha ?? '').slice(0, 7)}#${d.id}`);
+    if (!isInstructionLike(d.description)) continue;
+    const ref = d.origin === 'github' ? `${d.repo}@${(d.sha ?? '').slice(0, 7)}#${d.id}` : `${d.origin}-change-event:${d.id}`;
+    w.add(d, d.origin, d.createdMs, [d.description], ref);
   }
   for (const e of src.datadog?.events ?? []) {
-    if (any(e.title, e.text)) w.add(e, 'datadog', epochSecondsToMs(e.date_happened), [e.title, ...(e.text ? [e.text] : []).filter(isInstructionLike)], e.id != null ? `datadog-event:${e.id}` : undefined);
+    if (isInstructionLike(e.title)) w.add(e, 'datadog', epochSecondsToMs(e.date_happened), [e.title], e.id != null ? `datadog-event:${e.id}` : undefined);
   }
   // Log lines reach the report only as a signature's template and sample: those are checked, not
   // every line (a bundle may hold millions).
@@ -363,12 +356,4 @@ function withholdSignature(w: Withholding, s: LogSignature): void {
   if (isInstructionLike(s.sample) || isInstructionLike(s.detail)) {
     w.add({ sampleOf: s }, 'logs', s.firstMs, [s.sample, s.detail], `log-signature:${s.id}`, 1);
   }
-}
-
-function stringsOf(value: unknown, out: string[] = [], depth = 0): string[] {
-  if (depth > 6 || out.length > 200) return out;
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out, depth + 1);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringsOf(v, out, depth + 1);
-  return out;
 }

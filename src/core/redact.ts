@@ -9,10 +9,18 @@
 //
 // Kinds: key=value assignments count as 'api_key' when the key names an API key, 'aws_secret_key'
 // for a 40-character AWS-style secret, 'bearer_token' when an HTTP auth scheme (Bearer, Basic, …)
-// precedes the value, else 'secret_assignment'. Stripe/Google keys are 'api_key'; Slack webhook
-// URLs are 'slack_token'.
+// precedes the value, 'high_entropy_value' for a random-looking value under a key name that only
+// says "key" (AccountKey, DD_APP_KEY), else 'secret_assignment'. Stripe/Google keys are 'api_key';
+// Slack webhook URLs are 'slack_token'. After these project rules, gitleaks' default rules
+// (secretRules.ts) catch the provider tokens they do not know; those count under the rule id
+// (e.g. 'sendgrid-api-token').
 
-export type RedactionKind =
+import { SecretRuleSet, shannonEntropy } from './secretRules.js';
+import { GITLEAKS_GLOBAL_ALLOWLIST, GITLEAKS_RULES } from './secretRules.generated.js';
+
+export type RedactionKind = BuiltinRedactionKind | (string & {});
+
+type BuiltinRedactionKind =
   | 'aws_access_key'
   | 'aws_secret_key'
   | 'github_token'
@@ -23,6 +31,7 @@ export type RedactionKind =
   | 'url_password'
   | 'secret_assignment'
   | 'api_key'
+  | 'high_entropy_value'
   | 'email'
   | 'phone'
   | 'person';
@@ -60,7 +69,7 @@ const FIXED_GATE = new RegExp(
   ].join('|'),
 );
 const WORD_GATE =
-  /(?:pass|pwd|secret|token|key|cred|auth|signature|cookie)[\w.-]{0,64}["']?[ \t]*[:=]|bearer|basic/i;
+  /(?:pass|pwd|secret|token|key|cred|auth|sig|cookie)[\w.-]{0,64}["']?[ \t]*[:=]|bearer|basic/i;
 
 // PEM private keys (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP … BLOCK).
 const PEM_BEGIN = String.raw`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`;
@@ -118,7 +127,7 @@ const TOKEN_RE = new RegExp(
  * the scheme word is never taken for the value on a second pass. Key lengths are bounded to keep
  * the scan linear. Groups: 1 key, 2 operator, 3 quote, 4/5 scheme and value when quoted, 6/7 bare.
  */
-const KEY_HINT = String.raw`pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|creds|auth|signature|cookie`;
+const KEY_HINT = String.raw`pass|pwd|secret|token|key|sig|credential|creds|auth|cookie`;
 const ASSIGN_HINT = new RegExp(KEY_HINT, 'i');
 const AUTH_SCHEME = String.raw`(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)?`;
 const ASSIGN_RE = new RegExp(
@@ -182,6 +191,52 @@ const PLACEHOLDER_RE =
   /^(?:\[REDACTED\].*|\*+|x{3,}|\.{3}|…|null|none|nil|undefined|true|false|yes|no|n\/a|redacted|\d{1,3}|<[^>]*>|\$\{[^}]*\}?|\$\([^)]*\)?|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*|%[A-Za-z_]+%)$/i;
 
 const AWS_SECRET_VALUE_RE = /^[A-Za-z0-9/+=]{40}$/;
+
+/**
+ * The contextual rule for key names that only say "key" or "sig" (AccountKey, DD_APP_KEY, sig=…
+ * in a SAS URL): the value goes when it looks random, never when it is an identifier the analysis
+ * needs (a UUID, a time, a path) or the key is a kind of database/cache/routing key.
+ */
+const CONTEXT_KEY_LAST = new Set(['key', 'sig']);
+const NON_SECRET_KEY_QUALIFIERS = new Set([
+  'public', 'pub', 'primary', 'foreign', 'partition', 'sort', 'cache', 'idempotency', 'routing', 'dedup',
+  'dedupe', 'dedupl', 'object', 'bucket', 'hot', 'idx', 'index', 'natural', 'schema', 'sequence', 'lookup',
+  'map', 'hash', 'shard', 'row', 'group', 'message', 'msg', 'trace', 'join', 'composite', 'surrogate',
+  'unique', 'dictionary', 'dict', 'hotkey', 'short', 'keyboard', 'license', 'product', 'translation', 'i18n',
+]);
+const CONTEXT_VALUE_RE = /^[A-Za-z0-9+/=_~.%-]{16,}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE_START_RE = /^\d{4}-\d{2}-\d{2}/;
+const PATH_LIKE_RE = /^\/|\/.*\.[A-Za-z]{1,5}$/;
+const MIN_CONTEXT_ENTROPY = 3.2;
+
+function isContextKey(key: string): boolean {
+  const segments = keySegments(key);
+  const last = segments[segments.length - 1];
+  if (last === undefined || !CONTEXT_KEY_LAST.has(last)) return false;
+  return !segments.slice(0, -1).some((s) => NON_SECRET_KEY_QUALIFIERS.has(s));
+}
+
+function looksRandom(value: string): boolean {
+  return (
+    CONTEXT_VALUE_RE.test(value) &&
+    /\d/.test(value) &&
+    /[A-Za-z]/.test(value) &&
+    !UUID_RE.test(value) &&
+    !DATE_START_RE.test(value) &&
+    !PATH_LIKE_RE.test(value) &&
+    shannonEntropy(value) >= MIN_CONTEXT_ENTROPY
+  );
+}
+
+/**
+ * gitleaks' default rules, after the project's own rules above. Its generic-api-key rule is left
+ * out: the key=value rule here (with its metadata and placeholder exceptions) plays that part.
+ */
+const PROVIDER_RULES = new SecretRuleSet(GITLEAKS_RULES, GITLEAKS_GLOBAL_ALLOWLIST, {
+  exclude: new Set(['generic-api-key']),
+  extraAllowlist: { target: 'secret', condition: 'OR', regexes: [{ source: 'REDACTED', flags: '' }], stopwords: [] },
+});
 
 function assignmentKind(key: string, value: string, scheme: string): RedactionKind {
   if (scheme) return 'bearer_token';
@@ -342,10 +397,11 @@ export class Redactor {
   /** Redacts secrets, contact details and people in one string, counting every replacement. */
   redact(text: string): string {
     if (typeof text !== 'string' || text.length === 0) return text;
-    const maybeSecret = FIXED_GATE.test(text) || WORD_GATE.test(text);
+    const candidates = PROVIDER_RULES.candidates(text);
+    const maybeSecret = candidates.length > 0 || FIXED_GATE.test(text) || WORD_GATE.test(text);
     const maybePerson = this.#aliasGate !== null && this.#aliasGate.test(text);
     if (!maybeSecret && !maybePerson) return text;
-    let out = maybeSecret ? this.#redactSecrets(text) : text;
+    let out = maybeSecret ? this.#redactSecrets(text, candidates) : text;
     if (maybePerson || CONTACT_HINT.test(out)) out = this.#redactPeople(out, maybePerson);
     return out;
   }
@@ -370,7 +426,7 @@ export class Redactor {
     this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
   }
 
-  #redactSecrets(input: string): string {
+  #redactSecrets(input: string, candidates: readonly number[]): string {
     let text = input;
     if (text.includes('-----BEGIN')) {
       text = text.replace(PEM_FULL_RE, () => (this.#count('private_key'), REDACTED));
@@ -406,8 +462,10 @@ export class Redactor {
         ) => {
           const value = (quote ? qValue : bValue) ?? '';
           const scheme = (quote ? qScheme : bScheme) ?? '';
-          if (!isSecretKey(key) || PLACEHOLDER_RE.test(value)) return m;
-          this.#count(assignmentKind(key, value, scheme));
+          if (PLACEHOLDER_RE.test(value)) return m;
+          if (isSecretKey(key)) this.#count(assignmentKind(key, value, scheme));
+          else if (isContextKey(key) && looksRandom(value)) this.#count('high_entropy_value');
+          else return m;
           return quote ? `${key}${op}${quote}${scheme}${REDACTED}${quote}` : `${key}${op}${scheme}${REDACTED}`;
         },
       );
@@ -419,7 +477,27 @@ export class Redactor {
         return scheme + space + REDACTED;
       });
     }
+    if (candidates.length > 0) text = this.#redactProviderTokens(text, candidates);
     return text;
+  }
+
+  /** gitleaks findings, overlapping ones merged into one replacement counted under the first rule. */
+  #redactProviderTokens(text: string, candidates: readonly number[]): string {
+    const findings = PROVIDER_RULES.find(text, candidates);
+    if (findings.length === 0) return text;
+    findings.sort((a, b) => a.start - b.start || b.end - a.end);
+    let out = '';
+    let at = 0;
+    for (const f of findings) {
+      if (f.start < at) {
+        at = Math.max(at, f.end);
+        continue;
+      }
+      out += text.slice(at, f.start) + REDACTED;
+      at = f.end;
+      this.#count(f.ruleId);
+    }
+    return out + text.slice(at);
   }
 
   /**

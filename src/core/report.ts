@@ -84,6 +84,15 @@ export interface SimilarIncident {
   why_similar: string;
 }
 
+/** Where instruction-like text was withheld, so a reviewer can look in the original. */
+export interface WithheldEntry {
+  source: TimelineSource;
+  at: string;
+  ref?: string;
+  /** how many records the withheld text stands for (the lines of a log signature, else 1) */
+  count: number;
+}
+
 export interface Report {
   report_version: 1;
   incident: {
@@ -111,6 +120,8 @@ export interface Report {
   log_signatures: Array<{ template: string; count: number; first_at: string; last_at: string; level: string }>;
   data_gaps: string[];
   redactions: { total: number; by_kind: Record<string, number> };
+  /** items whose instruction-like text was replaced by "[instruction-like text withheld]" */
+  withheld: WithheldEntry[];
   generated_by: { engine: 'deterministic' | 'llm'; model: string | null; version: string };
 }
 

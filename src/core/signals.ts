@@ -177,6 +177,11 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
   for (const s of covering) if (s.errorLike && (s.relatedToService || s.impact)) for (const m of metricModes(s.metric)) modeSet.add(m);
 
   const benignTokens = new Set<string>([...serviceTokens, ...(facts.service ? identifiersOf(facts.service) : [])]);
+  // Organisation names show up in package paths and URLs of every component: they link nothing.
+  for (const repo of facts.repos) {
+    const org = repo.split('/')[0] ?? '';
+    for (const t of [org, ...org.split(/[^A-Za-z0-9]+/)]) if (t.length >= 3) benignTokens.add(t.toLowerCase());
+  }
   for (const s of facts.logSignatures) if (s.level === 'info' || s.level === 'debug') for (const t of identifiersOf(s.template)) benignTokens.add(t);
   const tokens = new Set<string>();
   for (const s of incidentSignatures.slice(0, 20)) for (const t of identifiersOf(unescaped(`${s.template} ${s.detail}`))) if (!benignTokens.has(t)) tokens.add(t);

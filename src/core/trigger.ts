@@ -203,8 +203,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   // Partial matches: `new_tax_engine` in a diff and `TaxEngineError` in the errors name one thing.
   const exact = new Set(matched.map((m) => m.toLowerCase()));
   const partial: string[] = [];
-  for (const id of change.identifiers) {
-    if (exact.has(id.toLowerCase()) || partial.length >= 2) continue;
+  for (const id of [...change.identifiers, ...change.names.filter((n) => n.kind === 'name' || n.kind === 'key').map((n) => n.name)]) {
+    if (exact.has(id.toLowerCase()) || already.has(id.toLowerCase()) || partial.length >= 2) continue;
     const words = subwords(id).filter((w) => !signals.benignTokens.has(w));
     if (words.length < 2) continue;
     const hit = signals.compounds.find((c) => c.raw.toLowerCase() !== id.toLowerCase() && words.filter((w) => c.words.includes(w)).length >= 2);
@@ -325,6 +325,7 @@ function handlesOf(d: DeploymentFact): string[] {
       const last = k.key.split('.').pop() ?? k.key;
       if (last.length >= 8 && /[_.-]/.test(last)) out.add(last.toLowerCase());
     }
+    for (const n of c.names) if (n.introduced && n.kind === 'name' && n.name.length >= 8) out.add(n.name.toLowerCase());
   }
   return [...out];
 }
@@ -365,8 +366,20 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       return { by: later, how: `moves ${pinned.name} back to ${pinned.to}`, atMs: later.finishedMs, revertedShas: shas };
     }
   }
-  // Responders saying they rolled this change back (by SHA, version, id or the setting it changed).
+  // A later change that disables or rolls back what this one named (a flag turned off, a rule removed).
   const handles = handlesOf(d);
+  for (const later of all) {
+    if (later === d || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
+    if (d.finishedMs !== null && later.finishedMs <= d.finishedMs) continue;
+    const text = `${later.description}\n${later.commits.map((c) => `${c.subject}\n${c.configChanges.map((k) => `${k.key}: ${k.to}`).join('\n')}`).join('\n')}`.toLowerCase();
+    const handle = handles.find((h) => namesIn(text, h));
+    if (!handle) continue;
+    const switchedOff = UNDO_WORDS.test(text) || later.commits.some((c) => c.configChanges.some((k) => namesIn(k.key.toLowerCase(), handle) && /^(false|off|no|disabled?|0%?)$/i.test(k.to ?? '')));
+    if (switchedOff && recoveredAfter(later.finishedMs, signals)) {
+      return { by: later, how: `switches ${handle} off`, atMs: later.finishedMs, revertedShas: new Set() };
+    }
+  }
+  // Responders saying they rolled this change back (by SHA, version, id or the setting it changed).
   if (handles.length) {
     for (const m of facts.chat) {
       if (m.ms < signals.anomalyOnsetMs || !UNDO_WORDS.test(m.text)) continue;
