@@ -343,10 +343,16 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
         if (!c.revertsSha) continue;
         for (const sha of shas) if (sha.startsWith(c.revertsSha) || c.revertsSha.startsWith(sha)) revertedShas.add(sha);
       }
-      const rollback = predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha;
+      const latestBefore = sameRepo.filter((x) => x.index < later.index && x.finishedMs !== null).pop();
+      const saysRollback = latestBefore === d && UNDO_WORDS.test(`${later.description}\n${later.ref ?? ''}\n${later.commits.map((c) => c.subject).join('\n')}`) && !later.commits.some((c) => c.revertsSha);
+      const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || saysRollback;
       if (!revertedShas.size && !rollback) continue;
       if (!recoveredAfter(later.finishedMs, signals)) continue;
-      const how = revertedShas.size ? `reverts ${[...revertedShas].map((s) => s.slice(0, 7)).join(', ')}` : `rolls back to ${later.sha!.slice(0, 7)}`;
+      const how = revertedShas.size
+        ? `reverts ${[...revertedShas].map((s) => s.slice(0, 7)).join(', ')}`
+        : predecessor?.sha && later.sha === predecessor.sha
+          ? `rolls back to ${later.sha.slice(0, 7)}`
+          : 'rolls it back';
       return { by: later, how, atMs: later.finishedMs, revertedShas };
     }
   }
@@ -470,6 +476,17 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       culprit.specific++;
       culprit.match = 1 - (1 - culprit.match) * 0.7;
       culprit.evidence.push(`the flag switched ${formatDuration(delta)} before ${onsetWhat}, and the failure is in the service's own code`);
+    }
+    // Cascades: the errors name, as the failing dependency, the very service this change deploys.
+    const deployed = [...new Set([d.repo?.split('/').pop() ?? '', ...d.services, ...(d.repo ? [...(facts.repoServices.get(d.repo) ?? [])] : [])])]
+      .filter((n) => n.length >= 4 && n.toLowerCase() !== serviceName && !serviceNames.includes(n.toLowerCase()));
+    const upstream = deployed.find((n) => namesIn(signals.errorText, n));
+    if (culprit && upstream && culprit.change.risk >= 0.25 && !(culprit.evidence.some((e) => e.includes(`\`${upstream}\``)))) {
+      culprit.specific++;
+      culprit.nameLinks++;
+      culprit.modeMatched = true;
+      culprit.match = 1 - (1 - culprit.match) * 0.65;
+      culprit.evidence.push(`the errors name ${upstream}, the service this change deploys, as the dependency that failed`);
     }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
     const match = culprit?.match ?? 0;
