@@ -31,7 +31,7 @@ export const MODE_RULES: readonly ModeRule[] = [
   {
     mode: 'connection_pool',
     changeNoun: 'connection-pool settings',
-    symptom: /\bpool\b|pool exhausted|too many connections|acquir\w* (a )?connection|connections?\b.*\b(exhaust|limit|refused|waiting)|max_?connections/i,
+    symptom: /\bpool\b|pool exhausted|too many connections|acquir\w* (an? )?(\w+ )?connection|connections?\b.*\b(exhaust|limit|refused|waiting)|max_?connections/i,
     change: /pool|max_?conn|min_?conn|max_?idle|connection_?limit|maxopenconns|acquire/i,
     label: 'connection pool exhaustion',
   },

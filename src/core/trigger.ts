@@ -98,6 +98,36 @@ export function repoAffinity(facts: IncidentFacts, d: DeploymentFact, mentionsSe
   return { value: 0.5, reason: `${label} is not the impacted service's repository; only its content can link it to the failure` };
 }
 
+function cronField(field: string, value: number): boolean {
+  return field.split(',').some((part) => {
+    const [range, stepText] = part.split('/');
+    const step = stepText ? Number(stepText) : 1;
+    if (range === '*') return value % step === 0;
+    const [lo, hi] = range!.split('-').map(Number);
+    if (!Number.isFinite(lo)) return false;
+    const top = hi ?? (stepText ? 59 : lo!);
+    return value >= lo! && value <= top && (value - lo!) % step === 0;
+  });
+}
+
+/** The cron expression on an added line that fires within a minute of `ms` (UTC), if any. */
+function cronFiringAt(added: string, ms: number): string | null {
+  for (const m of added.matchAll(/["']?((?:[\d*,/-]+\s+){4}[\d*,/-]+)["']?/g)) {
+    const expr = m[1]!.trim();
+    const [min, hour, dom, month, dow] = expr.split(/\s+/);
+    if (!min || !hour || !dom || !month || !dow || expr.replace(/[\s*]/g, '') === '') continue;
+    for (const delta of [0, -60_000, 60_000]) {
+      const t = new Date(ms + delta);
+      if (cronField(min, t.getUTCMinutes()) && cronField(hour, t.getUTCHours()) && cronField(dom, t.getUTCDate()) && cronField(month, t.getUTCMonth() + 1) && cronField(dow, t.getUTCDay())) {
+        // every-minute style schedules match any moment: they say nothing about this one
+        if (/^\*(\/1)?$/.test(min) && /^\*/.test(hour)) return null;
+        return expr;
+      }
+    }
+  }
+  return null;
+}
+
 function timeWeight(deltaMs: number, scale: number): number {
   return 1 / (1 + deltaMs / scale);
 }
@@ -151,6 +181,14 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     evidence.push(`${change.files.find((f) => f.cls === 'source' || f.cls === 'config')?.filename ?? 'the change'} adds an in-memory structure that only grows (no size bound or eviction in the diff) and the incident shows memory exhaustion`);
   }
   if (/\b(cron|schedule[d]?|every \d+ ?(min|h)|interval|ttl|expir)/i.test(change.addedText)) delayed = true;
+  // A job the change schedules that fires at the minute the incident began.
+  const firing = cronFiringAt(change.addedText, signals.anomalyOnsetMs);
+  if (firing) {
+    specific += 2;
+    delayed = true;
+    weights.push(0.5);
+    evidence.push(`it schedules a job (\`${firing}\`) that fires at ${formatMs(Math.floor(signals.anomalyOnsetMs / 60_000) * 60_000).slice(11, 16)} UTC, when the failure began`);
+  }
 
   const matched: string[] = [];
   for (const id of change.identifiers) {
@@ -186,7 +224,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if (linkedNames.length >= 3) break;
   }
   for (const n of linkedNames) {
-    weights.push(n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
+    weights.push(n.introduced ? 0.45 : n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
     if (n.kind === 'package') {
       const p = change.packages.find((x) => x.name === n.name);
       evidence.push(`it moves ${n.name}${p?.from && p.to ? ` from ${p.from} to ${p.to}` : p?.to ? ` to ${p.to}` : ''}, and the errors' stack traces run through ${n.name}`);
