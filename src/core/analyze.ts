@@ -2,6 +2,7 @@
 import type { Bundle, LogSource } from './bundle.js';
 import { draftDeterministic } from './draft.js';
 import { collectFacts, type IncidentFacts } from './facts.js';
+import { findWithheld, type Withholding } from './instructions.js';
 import { Redactor } from './redact.js';
 import type { Report, SimilarIncident, SpikeEntry, Trigger, Candidate } from './report.js';
 import { deriveSignals, type IncidentSignals } from './signals.js';
@@ -18,6 +19,8 @@ export interface Analysis {
   trigger: TriggerAssessment;
   events: TimelineEvent[];
   redactor: Redactor;
+  /** instruction-like texts of the bundle: never quoted in the timeline, the trigger's texts or the report */
+  withholding: Withholding;
 }
 
 /** Everything the report is made from; tools that need only a part call this and pick. */
@@ -26,9 +29,12 @@ export function analyzeBundle(bundle: Bundle, logs?: LogSource): Analysis {
   const spikes = facts.series.flatMap((s) => detectSpikes(s));
   const signals = deriveSignals(facts, spikes);
   const trigger = assessTrigger(facts, signals);
+  const withholding = findWithheld(bundle, facts);
+  withholding.scrubTrigger(trigger);
   const events = buildTimelineEvents(bundle, facts, signals, trigger);
+  for (const e of events) e.summary = withholding.text(e.summary);
   const redactor = new Redactor(facts.people.aliases());
-  return { facts, signals, trigger, events, redactor };
+  return { facts, signals, trigger, events, redactor, withholding };
 }
 
 /** The redacted timeline with filters applied. */
@@ -131,6 +137,7 @@ export function buildReport(analysis: Analysis, options: ReportOptions = {}): Re
       .map((s) => ({ template: s.template, count: s.count, first_at: formatMs(s.firstMs), last_at: formatMs(s.lastMs), level: s.level })),
     data_gaps: facts.dataGaps,
     redactions: { total: 0, by_kind: {} },
+    withheld: analysis.withholding.entries(),
     generated_by: { engine: 'deterministic', model: null, version: ENGINE_VERSION },
   };
   if (resolved !== null) report.incident.duration_ms = resolved - Math.min(signals.impactOnsetMs, facts.createdMs);
@@ -138,7 +145,7 @@ export function buildReport(analysis: Analysis, options: ReportOptions = {}): Re
 
   // One pass over every string of the report: secrets and people never leave the core.
   const redactor = new Redactor(facts.people.aliases());
-  const safe = redactor.redactDeep(report);
+  const safe = redactor.redactDeep(analysis.withholding.deep(report));
   const byKind: Record<string, number> = { ...facts.logRedactions };
   for (const [kind, n] of Object.entries(redactor.counts())) byKind[kind] = (byKind[kind] ?? 0) + (n ?? 0);
   safe.redactions = { total: Object.values(byKind).reduce((a, b) => a + b, 0), by_kind: byKind };

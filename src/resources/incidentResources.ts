@@ -1,6 +1,7 @@
 // Resource templates over stored incidents: the report (Markdown), the timeline and the redacted
 // bundle. Each resource is computed from the local store on read.
 import { analyzeBundle, buildReport, timelineOf } from '../core/analyze.js';
+import { withholdStrings } from '../core/instructions.js';
 import { renderMarkdown } from '../core/markdown.js';
 import { Redactor } from '../core/redact.js';
 import { PeopleDirectory } from '../core/people.js';
@@ -48,13 +49,13 @@ export const INCIDENT_RESOURCES: IncidentResource[] = [
   {
     name: 'incident-bundle',
     title: 'Context bundle (redacted)',
-    description: 'The stored context bundle with secrets and people redacted, safe to share',
+    description: 'The stored context bundle with secrets and people redacted and instruction-like text withheld, safe to share',
     uriTemplate: 'hindsight://incidents/{incident_id}/bundle.json',
     mimeType: 'application/json',
     read(incidentId, deps) {
       const bundle = bundleOf(incidentId, deps);
       const redactor = new Redactor(PeopleDirectory.fromBundle(bundle).aliases());
-      return JSON.stringify(redactor.redactDeep(bundle), null, 2);
+      return JSON.stringify(redactor.redactDeep(withholdStrings(bundle)), null, 2);
     },
   },
 ];

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '../core/bundle.js';
+import { isInstructionLike, WITHHELD_MARKER, withholdText } from '../core/instructions.js';
 import type { Report } from '../core/report.js';
 
 export function hindsightHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -150,11 +151,12 @@ export class IncidentStore {
         const coverage = terms.filter((t) => text.includes(t)).length / terms.length;
         return {
           id: r.id,
-          title: r.title,
+          // reports stored before instruction-like text was withheld may still quote it
+          title: withholdText(r.title),
           service: r.service || null,
-          rootCause: r.rootCause,
+          rootCause: withholdText(r.rootCause),
           score: Number((0.5 * coverage + 0.5 * Math.min(1, r.rank / best)).toFixed(3)),
-          snippet: r.snippet,
+          snippet: isInstructionLike(r.snippet.replace(/\*\*/g, '')) ? WITHHELD_MARKER : r.snippet,
         };
       });
   }

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BundleError, readBundle, skippedOf, type Bundle } from '../core/bundle.js';
 import { collectFacts } from '../core/facts.js';
+import { withholdText } from '../core/instructions.js';
 import { Redactor } from '../core/redact.js';
 import { formatMs } from '../core/time.js';
 import { InputError, readBundleFile } from '../io/files.js';
@@ -81,7 +82,7 @@ export const getIncidentContext = defineTool({
     const repos = s.github?.repos ?? [];
     const summary = {
       incident_id: facts.id,
-      title: facts.title,
+      title: withholdText(facts.title),
       service: facts.service,
       severity: facts.severity,
       created_at: formatMs(facts.createdMs),
