@@ -64,7 +64,7 @@ export function addDecoys(s: Scene, n: number, closeTo: number | null): void {
     const hi = close ? s.t0 - 10_000 : (closeTo ?? s.t0) - 20_000;
     const at = hi > lo ? lo + r.int(0, hi - lo) : s.t0 - r.int(20, 300) * 1000;
     const other = r.pick(others);
-    const kind = r.int(0, 6);
+    const kind = r.int(0, 9);
     let what: string;
     let dismissal: string;
     if (kind === 0 || kind === 1) {
@@ -88,6 +88,22 @@ export function addDecoys(s: Scene, n: number, closeTo: number | null): void {
       const d = s.deploy(other.repo, { finishedMs: at, state: 'failure', commits: [innocentCommit(s, r.pick([2, 4]))] });
       what = `the ${other.name} rollout at ${hhmm(d.finishedMs)}`;
       dismissal = 'that rollout failed health checks and was aborted, old version still serving';
+    } else if (kind === 7) {
+      const parts = identifierParts(r, s.usedWords);
+      s.usedWords.add(parts.join(' '));
+      const d = s.deploy(s.serviceRepo, { finishedMs: at, commits: [{ message: `Add ${parts.join(' ')} to the admin export`, files: [{ filename: `src/admin/export/${camel(parts)}.ts`, patch: `@@ -12,3 +12,6 @@\n+export function export${camel(parts)}(rows) {\n+  return rows.map((row) => ({ id: row.id, ${camel(parts)}: row.${camel(parts)} ?? null }));\n+}` }] }] });
+      what = `${d.ref} (${parts.join(' ')} export) at ${hhmm(at)}`;
+      dismissal = 'that only adds an admin export nobody calls yet';
+    } else if (kind === 8) {
+      const [key, oldV, newV] = r.pick([['cors.allowed_origins', `https://app.${s.domain}`, `https://app.${s.domain},https://beta.${s.domain}`], ['ui.banner_text', 'Welcome', 'Welcome back'], ['support_email', `help@${s.domain}`, `support@${s.domain}`], ['analytics.sample_rate', '0.1', '0.2']] as const);
+      const d = s.deploy(s.serviceRepo, { finishedMs: at, commits: [{ message: `config: update ${key}`, files: [{ filename: r.pick(['config/app.yaml', `config/${s.prodEnv}.yaml`]), patch: `@@ -7,3 +7,3 @@\n-${key}: ${oldV}\n+${key}: ${newV}` }] }] });
+      what = `the ${key} change in ${d.ref}`;
+      dismissal = `${key} can't produce these errors`;
+    } else if (kind === 9) {
+      const repo = `${s.org}/${r.pick(['platform-config', 'shared-config', 'service-limits'])}`;
+      const d = s.deploy(repo, { env: r.pick(['global', 'all', s.prodEnv]), finishedMs: at, commits: [{ message: `limits: raise ${other.name} concurrency`, files: [{ filename: `services/${other.name}.yaml`, patch: `@@ -2,3 +2,3 @@\n ${other.name}:\n-  max_concurrency: ${r.int(50, 100)}\n+  max_concurrency: ${r.int(120, 300)}` }] }] });
+      what = `the ${repo.split('/')[1]} push at ${hhmm(d.finishedMs)}`;
+      dismissal = `that only touched ${other.name}'s limits`;
     } else {
       const flag = kebab([...identifierParts(r, s.usedWords), 'banner']);
       s.changeEvent({ ms: at, summary: r.pick([`Flag "${flag}" turned on for ${other.name}`, `Scaled ${other.name} from 4 to 6 replicas`]), integration: r.pick(['LaunchDarkly', 'Kubernetes', 'Spinnaker']), services: [other.name] });

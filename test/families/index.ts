@@ -3,6 +3,8 @@
 // event triggers). Deterministic per seed. Test data only: nothing under src/ may import it.
 import { type Expected, labelFor, type Outcome } from './common.js';
 import { codeDeploy, dependencyBump, featureFlag, latentDefect, serviceConfig, sharedConfig } from './families1.js';
+import { cascade, delayedOnset, infraChange, migration, partialDeploy } from './families2.js';
+import { certExpiry, diskFull, operatorAction, providerOutage, trafficSurge } from './families3.js';
 import { hash32, Rng } from './prng.js';
 import { Scene } from './scene.js';
 
@@ -17,12 +19,22 @@ export const FAMILIES: Record<string, Recipe> = {
   'feature-flag': featureFlag,
   'latent-defect': latentDefect,
   'dependency-bump': dependencyBump,
+  migration,
+  'infra-change': infraChange,
+  'partial-deploy': partialDeploy,
+  'delayed-onset': delayedOnset,
+  cascade,
+  'no-change/provider-outage': providerOutage,
+  'no-change/traffic-surge': trafficSurge,
+  'no-change/cert-expiry': certExpiry,
+  'no-change/disk-full': diskFull,
+  'no-change/operator-action': operatorAction,
 };
 
 export const FAMILY_NAMES = Object.keys(FAMILIES);
 
 /** families whose label is trigger: null */
-export const NO_CHANGE_FAMILIES = new Set<string>();
+export const NO_CHANGE_FAMILIES = new Set(FAMILY_NAMES.filter((f) => f.startsWith('no-change/')));
 
 /** Seed ranges. Tune only on DEV; HELD_OUT is for reporting and is never looked at while tuning. */
 export const DEV_SEEDS = { from: 1, to: 320 } as const;
