@@ -101,7 +101,7 @@ export const MODE_RULES: readonly ModeRule[] = [
   {
     mode: 'database',
     changeNoun: 'the database schema',
-    symptom: /deadlock|lock wait|relation .* does not exist|column .* does not exist|duplicate key|migration|sql/i,
+    symptom: /deadlock|lock wait|lock timeout|lock_timeout|waiting for \w*lock|AccessExclusiveLock|ShareLock|metadata lock|relation .* does not exist|column .* does not exist|no such (table|column)|duplicate key|migration|sql/i,
     change: /migrat|ALTER TABLE|CREATE INDEX|DROP |\.sql$|schema/i,
     label: 'database errors',
   },

@@ -161,14 +161,39 @@ const NAME_KIND_WORDS: Record<ChangeName['kind'], string> = {
   key: 'setting',
 };
 
-function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceNames: string[]): CommitAssessment {
+/**
+ * A settings change scoped to another service (its file or key path names that service and not the
+ * impacted one) says nothing about the impacted service through its failure mode or values; only
+ * names the errors share can still link it.
+ */
+function scopedElsewhere(change: ChangeAnalysis, serviceNames: string[], otherServices: string[], errorText: string, sharedRepo: boolean): boolean {
+  if (!change.configChanges.length || change.files.some((f) => f.cls === 'source' || f.cls === 'frontend')) return false;
+  return change.configChanges.every((c) => {
+    const where = `${c.file}/${c.key}`.toLowerCase();
+    if (serviceNames.some((n) => n.length >= 3 && namesIn(where, n))) return false;
+    let other = otherServices.find((o) => namesIn(where, o));
+    // In a repository shared by many services, a per-service file or section (`services/media-ui.yaml`,
+    // `media-ui: {…}`) names whom the setting is for.
+    if (!other && sharedRepo) {
+      const stem = (c.file.split('/').pop() ?? '').replace(/\.[^.]+$/, '').toLowerCase();
+      const top = c.key.split('.')[0]!.toLowerCase();
+      other = [stem, top].find((x) => /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(x) && !GENERIC_SCOPES.test(x));
+    }
+    return other !== undefined && !namesIn(errorText, other);
+  });
+}
+
+const GENERIC_SCOPES = /^(default|defaults|global|common|shared|base|all|prod|production|settings|config|limits|values|feature-flags|flags)(-|$)/;
+
+function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceNames: string[], otherServices: string[] = [], sharedRepo = false): CommitAssessment {
   const weights: number[] = [];
   const evidence: string[] = [];
   let specific = 0;
   let nameLinks = 0;
   /** evidence from code (identifiers, stack frames) as opposed to settings and values */
   let codeSpecific = 0;
-  const shared: FailureMode[] = change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
+  const elsewhere = scopedElsewhere(change, serviceNames, otherServices, signals.errorText, sharedRepo);
+  const shared: FailureMode[] = elsewhere ? [] : change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
   for (const mode of shared.slice(0, 2)) {
     weights.push(0.3);
     evidence.push(`the change touches ${modeChangeNoun(mode)} and the incident shows ${modeLabel(mode)}`);
@@ -281,7 +306,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     evidence.push(`it flips ${flips.map((c) => `${c.key.split('.').pop()} (${c.from} → ${c.to})`).slice(0, 2).join(', ')}, switching code paths at rollout time`);
   }
   let valueShown = false;
-  for (const c of change.configChanges) {
+  for (const c of elsewhere ? [] : change.configChanges) {
     if (c.to === null || !/^\d+(\.\d+)?$/.test(c.to) || c.to.length < 2) continue;
     const valueRe = new RegExp(`(^|[^\\d.])${c.to.replace('.', '\\.')}(?![\\d.])`);
     const sig = signals.incidentSignatures.find((s) => s.level === 'error' && valueRe.test(s.sample));
@@ -462,6 +487,14 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
   const candidates: CandidateAssessment[] = [];
   const serviceName = facts.service?.toLowerCase() ?? null;
   const serviceNames = serviceName ? [serviceName, ...nameTokens(serviceName)] : [];
+  const known = new Set<string>();
+  for (const d of facts.deployments) {
+    if (d.repo) known.add(d.repo.split('/').pop()!.toLowerCase());
+    for (const sv of d.services) known.add(sv.toLowerCase());
+  }
+  for (const set of facts.repoServices.values()) for (const sv of set) known.add(sv.toLowerCase());
+  for (const sig of facts.logSignatures) for (const sv of sig.services) known.add(sv.toLowerCase());
+  const otherServices = [...known].filter((n) => n.length >= 4 && n !== serviceName && !serviceNames.includes(n) && !SHARED_REPO.test(n));
   const ruledOut = (d: DeploymentFact, reasons: string[]): CandidateAssessment => ({
     deployment: d, score: 0, ruledIn: false, role: 'ruled_out', reasons, evidence: [], culprit: null, kind: candidateKind(d), undoneBy: null, undoneHow: null, corroborated: false, exposer: false,
   });
@@ -485,7 +518,11 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const delta = onset - finished;
     reasons.push(`went live at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`);
 
-    const commits = d.commits.map((c) => assessCommit(c, signals, serviceNames));
+    const ownRepo = (() => {
+      const repoName = d.repo?.split('/').pop()?.toLowerCase() ?? '';
+      return repoName !== '' && (repoName === serviceName || nameTokens(repoName).some((t) => serviceNames.includes(t)) || (d.repo !== null && serviceName !== null && [...(facts.repoServices.get(d.repo) ?? [])].some((x) => x.toLowerCase() === serviceName)));
+    })();
+    const commits = d.commits.map((c) => assessCommit(c, signals, serviceNames, otherServices, !ownRepo));
     const mentionsService =
       serviceName !== null &&
       (d.services.some((s) => s.toLowerCase() === serviceName) ||
