@@ -18,6 +18,7 @@ const isFlagValue = (v: string | null) => v !== null && FLAG_VALUE.test(v);
 export const TRIGGER_THRESHOLD = 0.55;
 const DEPENDENCY_MODES = new Set<FailureMode>(['upstream', 'network', 'timeout', 'rate_limit', 'tls', 'auth']);
 const TIME_SCALE_MS = 30 * 60_000;
+const CLIENT_BEHAVIOUR_MODES = new Set<FailureMode>(['timeout', 'network', 'connection_pool', 'rate_limit', 'memory']);
 /** a leak, a cache filling or a scheduled job can take hours to show */
 const DELAYED_TIME_SCALE_MS = 4 * 3600_000;
 
@@ -248,8 +249,12 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     already.add(lower);
     if (linkedNames.length >= 3) break;
   }
+  // A library whose defaults govern how calls time out, retry, pool or hold connections fails in
+  // exactly those ways; a dependency merely answering with errors is not the library's doing.
+  let libraryMode = false;
   for (const n of linkedNames) {
     weights.push(n.introduced ? 0.45 : n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
+    if (n.kind === 'package' && signals.modes.some((m) => CLIENT_BEHAVIOUR_MODES.has(m))) libraryMode = true;
     if (n.kind === 'package') {
       const p = change.packages.find((x) => x.name === n.name);
       evidence.push(`it moves ${n.name}${p?.from && p.to ? ` from ${p.from} to ${p.to}` : p?.to ? ` to ${p.to}` : ''}, and the errors' stack traces run through ${n.name}`);
@@ -356,7 +361,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     reverted: false,
     specific,
     nameLinks,
-    modeMatched: shared.some((m) => m !== 'upstream'),
+    modeMatched: shared.some((m) => m !== 'upstream') || libraryMode,
     flagFlip: flips.length > 0,
     delayed,
   };
