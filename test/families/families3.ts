@@ -32,7 +32,7 @@ export function trafficSurge(s: Scene): Outcome {
   s.trafficShape = (ms) => (ms >= s.t0 && ms < s.recoveryMs ? factor : 1);
   const cause = r.pick([
     { say: `the ${r.pick(['spring sale', 'product launch', 'newsletter', 'push campaign'])} went out at ${hhmm(s.t0 - r.int(0, 2) * MIN)}, traffic is ${factor}x normal`, term: 'traffic' },
-    { say: `looks like a scraper from ASN ${r.int(10000, 65000)} hammering /v1/${r.pick(s.dom.resources)}, ${factor}x normal request rate`, term: 'traffic' },
+    { say: `looks like a scraper from ASN ${r.int(10000, 65000)} hammering /v1/${r.pick(s.dom.resources)}, traffic is ${factor}x normal`, term: 'traffic' },
   ]);
   s.errors(s.t0, s.recoveryMs, r.int(3, 8), () => r.pick(['503 Service Unavailable: upstream overloaded', `request queue wait ${r.int(2000, 9000)}ms exceeded, shedding load`, 'worker pool saturated, rejecting request']));
   s.say(s.ackMs + r.int(60, 500) * 1000, s.responder(), cause.say);
