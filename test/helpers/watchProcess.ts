@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { onTestFailed } from 'vitest';
 import type { PausePoint } from '../../src/watch/testHooks.js';
 import { WatchStore, type WatchedIncident, type WatcherState } from '../../src/watch/watchStore.js';
 import type { SlackFake } from '../fakes/slackFake.js';
@@ -22,6 +23,10 @@ export function startWatch(children: ChildProcess[], env: NodeJS.ProcessEnv, arg
   let logs = '';
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // a failed end-to-end test shows what the watcher said (the tail of its structured log)
+  onTestFailed(() => {
+    console.error(`--- hindsight watch (pid ${child.pid}, exit ${child.exitCode ?? 'running'}), last 30 log lines ---\n${logs.trimEnd().split('\n').slice(-30).join('\n')}`);
+  });
   return { child, exited, logs: () => logs };
 }
 
