@@ -196,6 +196,17 @@ describe('hindsight watch', () => {
     w.slack.addReply(REVIEW.id, String(post.ts), { user: APPROVER, text: 'approve' });
     run.child.kill('SIGKILL');
     await run.exited;
+    // killed in the same window twice more: each life finds the post and leaves it as it is
+    for (let life = 0; life < 2; life++) {
+      releasePause(w.home, 'published');
+      const again = startWatch(w, pauseAt('published'));
+      await until('the draft to be found again', () => pausedAt(w.home, 'published'));
+      again.child.kill('SIGKILL');
+      await again.exited;
+      expect(stageOf(w)).toBe('drafted');
+      expect(hindsightPosts(w)).toHaveLength(1);
+      expect(chatUpdates(w)).toHaveLength(0);
+    }
     releasePause(w.home, 'published');
 
     const restarted = startWatch(w);
