@@ -92,32 +92,101 @@ function allowed(a: CompiledAllowlist, secret: string, match: string, line: stri
   return (a.regexes.length === 0 || regexHit) && (a.stopwords.length === 0 || stopwordHit);
 }
 
-const escapeRegex = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+/**
+ * Aho-Corasick automaton over lower-case ASCII keywords, as one dense table: a text is scanned once,
+ * one table step per character, whatever the number of keywords. Case-insensitive for A-Z, and
+ * every digit stands for any digit ("+0" finds "+4", "api03" finds "api47"): a pre-test may say
+ * yes too often, never too rarely.
+ */
+export class KeywordScanner {
+  /** Character code -> column (0: a character no keyword contains). */
+  readonly #column = new Uint8Array(65536);
+  readonly #columns: number;
+  /** Row offset of the next state; negative (-offset - 1) when a keyword ends there. */
+  readonly #table: Int32Array;
+  /** Keyword ids ending at each state (by row offset / columns). */
+  readonly #outputs: number[][];
 
-interface TrieNode {
-  end: boolean;
-  next: Map<string, TrieNode>;
-}
-
-/** The keywords as one alternation shaped like a trie, longest alternative first at every node. */
-function trieSource(words: readonly string[]): string {
-  const root: TrieNode = { end: false, next: new Map() };
-  for (const w of words) {
-    let node = root;
-    for (const ch of w) {
-      let child = node.next.get(ch);
-      if (!child) node.next.set(ch, (child = { end: false, next: new Map() }));
-      node = child;
+  constructor(keywords: readonly string[]) {
+    let columns = 1;
+    for (const k of keywords) {
+      for (const ch of k) {
+        const c = ch.charCodeAt(0);
+        if (c > 0x7f || (c >= 65 && c <= 90)) throw new Error(`keyword "${k}" must be lower-case ASCII`);
+        if (c >= 48 && c <= 57) continue;
+        if (this.#column[c] === 0) this.#column[c] = columns++;
+      }
     }
-    node.end = true;
+    const digit = columns++;
+    if (columns > 255) throw new Error('too many distinct keyword characters');
+    for (let c = 65; c <= 90; c++) this.#column[c] = this.#column[c + 32]!;
+    for (let c = 48; c <= 57; c++) this.#column[c] = digit;
+    this.#columns = columns;
+
+    const goto: Array<Map<number, number>> = [new Map()];
+    const outputs: number[][] = [[]];
+    keywords.forEach((k, id) => {
+      let state = 0;
+      for (const ch of k) {
+        const col = this.#column[ch.charCodeAt(0)]!;
+        let next = goto[state]!.get(col);
+        if (next === undefined) {
+          next = goto.length;
+          goto.push(new Map());
+          outputs.push([]);
+          goto[state]!.set(col, next);
+        }
+        state = next;
+      }
+      outputs[state]!.push(id);
+    });
+    const states = goto.length;
+    const delta = new Int32Array(states * columns);
+    const fail = new Int32Array(states);
+    const queue: number[] = [];
+    for (const [col, next] of goto[0]!) {
+      delta[col] = next;
+      queue.push(next);
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head]!;
+      outputs[state] = [...outputs[state]!, ...outputs[fail[state]!]!];
+      for (let col = 0; col < columns; col++) {
+        const next = goto[state]!.get(col);
+        if (next === undefined) delta[state * columns + col] = delta[fail[state]! * columns + col]!;
+        else {
+          fail[next] = delta[fail[state]! * columns + col]!;
+          delta[state * columns + col] = next;
+          queue.push(next);
+        }
+      }
+    }
+    this.#table = new Int32Array(states * columns);
+    for (let i = 0; i < delta.length; i++) {
+      const next = delta[i]!;
+      this.#table[i] = outputs[next]!.length > 0 ? -(next * columns) - 1 : next * columns;
+    }
+    this.#outputs = outputs;
   }
-  const emit = (node: TrieNode): string => {
-    const parts = [...node.next].map(([ch, child]) => escapeRegex(ch) + emit(child));
-    if (parts.length === 0) return '';
-    if (parts.length === 1 && !node.end) return parts[0]!;
-    return `(?:${parts.join('|')}${node.end ? '|' : ''})`;
-  };
-  return emit(root);
+
+  /** Calls onKeyword(id) for every keyword occurrence; returns how many there were. */
+  scan(text: string, onKeyword: (id: number) => void): number {
+    const table = this.#table;
+    const column = this.#column;
+    let state = 0;
+    let count = 0;
+    for (let i = 0; i < text.length; i++) {
+      state = table[state + column[text.charCodeAt(i)]!]!;
+      if (state < 0) {
+        state = -state - 1;
+        for (const id of this.#outputs[state / this.#columns]!) {
+          count++;
+          onKeyword(id);
+        }
+      }
+    }
+    return count;
+  }
 }
 
 export interface RuleSetOptions {
@@ -125,20 +194,61 @@ export interface RuleSetOptions {
   exclude?: ReadonlySet<string>;
   /** Project-wide allowlist, checked like the global one. */
   extraAllowlist?: SecretAllowlist;
+  /**
+   * Groups of more lower-case keywords to look for in the same scan (the caller's own pre-tests);
+   * candidates() reports which groups occurred. At most 31 groups.
+   */
+  extraKeywords?: ReadonlyArray<readonly string[]>;
 }
+
+export interface Candidates {
+  /** Indices of the rules to run, in rule order. */
+  rules: readonly number[];
+  /** Bit i set: a keyword of extra group i occurred. */
+  extra: number;
+}
+
+const NO_CANDIDATES: Candidates = Object.freeze({ rules: Object.freeze([]), extra: 0 });
 
 export class SecretRuleSet {
   readonly #rules: CompiledRule[] = [];
   /** Rules run whatever the text (no keywords). */
   readonly #unconditional: number[] = [];
-  /** Lower-case keyword -> rules to run when it occurs (including those of its prefixes). */
-  readonly #byKeyword = new Map<string, number[]>();
-  readonly #gate: RegExp | null;
+  /** Keyword id -> rules it enables; ids past the rules' keywords are the extra keywords. */
+  readonly #rulesOf: number[][] = [];
+  readonly #scanner: KeywordScanner;
+  /** Keyword id -> extra groups it belongs to, as bits. */
+  readonly #extraBits: number[] = [];
+  /** State of the scan in progress (candidates() is not re-entrant). */
+  #rulesFound: number[] = [];
+  #extraFound = 0;
+  readonly #onKeyword = (id: number): void => {
+    this.#extraFound |= this.#extraBits[id] ?? 0;
+    for (const rule of this.#rulesOf[id]!) {
+      if (this.#picked[rule] === this.#stamp) continue;
+      this.#picked[rule] = this.#stamp;
+      this.#rulesFound.push(rule);
+    }
+  };
+  /** Results without rules, by extra bits (nothing to allocate for them). */
+  readonly #extraOnly = new Map<number, Candidates>();
   readonly #global: CompiledAllowlist[];
+  /** Per-rule stamp of the scan that picked it, so a rule is listed once per text. */
+  readonly #picked: Uint32Array;
+  #stamp = 0;
 
   constructor(rules: readonly SecretRule[], global: SecretAllowlist | null, options: RuleSetOptions = {}) {
     this.#global = [global, options.extraAllowlist].filter((a): a is SecretAllowlist => !!a).map(compileAllowlist);
-    const keywordRules = new Map<string, number[]>();
+    const keywordIds = new Map<string, number>();
+    const idOf = (k: string) => {
+      let id = keywordIds.get(k);
+      if (id === undefined) {
+        id = keywordIds.size;
+        keywordIds.set(k, id);
+        this.#rulesOf.push([]);
+      }
+      return id;
+    };
     for (const r of rules) {
       if (r.path !== undefined || options.exclude?.has(r.id)) continue;
       const index = this.#rules.length;
@@ -150,40 +260,39 @@ export class SecretRuleSet {
         allowlists: r.allowlists.map(compileAllowlist),
       });
       if (r.keywords.length === 0) this.#unconditional.push(index);
-      for (const k of r.keywords) {
-        const list = keywordRules.get(k) ?? [];
-        list.push(index);
-        keywordRules.set(k, list);
+      for (const k of new Set(r.keywords)) this.#rulesOf[idOf(k)]!.push(index);
+    }
+    (options.extraKeywords ?? []).forEach((group, bit) => {
+      for (const k of group) {
+        const id = idOf(k.toLowerCase());
+        this.#extraBits[id] = (this.#extraBits[id] ?? 0) | (1 << bit);
       }
-    }
-    const keywords = [...keywordRules.keys()];
-    for (const k of keywords) {
-      const set = new Set<number>();
-      for (const p of keywords) if (k.startsWith(p)) for (const i of keywordRules.get(p)!) set.add(i);
-      this.#byKeyword.set(k, [...set].sort((a, b) => a - b));
-    }
-    this.#gate = keywords.length > 0 ? new RegExp(trieSource(keywords), 'gi') : null;
+    });
+    this.#scanner = new KeywordScanner([...keywordIds.keys()]);
+    this.#picked = new Uint32Array(this.#rules.length);
   }
 
   get size(): number {
     return this.#rules.length;
   }
 
-  /** Indices of the rules whose keywords occur in `text`; empty when none can match. */
-  candidates(text: string): number[] {
-    const gate = this.#gate;
-    if (gate === null) return this.#unconditional;
-    gate.lastIndex = 0;
-    let m = gate.exec(text);
-    if (m === null) return this.#unconditional;
-    const picked = new Set<number>(this.#unconditional);
-    while (m !== null) {
-      for (const i of this.#byKeyword.get(m[0].toLowerCase()) ?? []) picked.add(i);
-      // Every start position: a keyword may begin inside another one.
-      gate.lastIndex = m.index + 1;
-      m = gate.exec(text);
+  /** The rules whose keywords occur in `text`, and which extra groups do. */
+  candidates(text: string): Candidates {
+    this.#stamp = (this.#stamp + 1) >>> 0 || 1;
+    this.#extraFound = 0;
+    if (this.#rulesFound.length > 0) this.#rulesFound = [];
+    const hits = this.#scanner.scan(text, this.#onKeyword);
+    if (hits === 0 && this.#unconditional.length === 0) return NO_CANDIDATES;
+    for (const rule of this.#unconditional) if (this.#picked[rule] !== this.#stamp) this.#rulesFound.push(rule);
+    const extra = this.#extraFound;
+    if (this.#rulesFound.length === 0) {
+      let cached = this.#extraOnly.get(extra);
+      if (!cached) this.#extraOnly.set(extra, (cached = Object.freeze({ rules: Object.freeze([]), extra })));
+      return cached;
     }
-    return [...picked].sort((a, b) => a - b);
+    const rules = this.#rulesFound.sort((a, b) => a - b);
+    this.#rulesFound = [];
+    return { rules, extra };
   }
 
   /** Secrets found by the given rules (from candidates()), in rule order. */
