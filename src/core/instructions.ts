@@ -179,6 +179,8 @@ export class Withholding {
       this.fragments.push(f);
       added = true;
     }
+    // longest first: a fragment that contains another is replaced whole, not around the shorter one
+    this.fragments.sort((x, y) => y.length - x.length);
     // the same text seen again (a change event that is also a Datadog event) is listed once
     if (!added) return;
     const at = ms !== null && Number.isFinite(ms) ? ms : 0;

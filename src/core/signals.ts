@@ -172,7 +172,9 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
   }
 
   const modeSet = new Set<FailureMode>();
-  const symptomText = [...incidentSignatures.slice(0, 12).map((s) => `${s.template}\n${s.sample}`), ...facts.alertTexts].join('\n');
+  // The first line of a multi-line error is often only "Traceback…": its last lines say what failed.
+  const lastLines = (detail: string) => unescaped(detail).split('\n').filter((l) => !/^\s+(at |File ")/.test(l)).slice(-2).join('\n');
+  const symptomText = [...incidentSignatures.slice(0, 12).map((s) => `${s.template}\n${s.sample}\n${lastLines(s.detail)}`), ...facts.alertTexts].join('\n');
   for (const m of modesOfSymptom(symptomText)) modeSet.add(m);
   for (const s of covering) if (s.errorLike && (s.relatedToService || s.impact)) for (const m of metricModes(s.metric)) modeSet.add(m);
 

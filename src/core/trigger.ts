@@ -254,7 +254,10 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   let libraryMode = false;
   for (const n of linkedNames) {
     weights.push(n.introduced ? 0.45 : n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
-    if (n.kind === 'package' && signals.modes.some((m) => CLIENT_BEHAVIOUR_MODES.has(m))) libraryMode = true;
+    if (n.kind === 'package' && !libraryMode && signals.modes.some((m) => CLIENT_BEHAVIOUR_MODES.has(m))) {
+      libraryMode = true;
+      weights.push(0.3);
+    }
     if (n.kind === 'package') {
       const p = change.packages.find((x) => x.name === n.name);
       evidence.push(`it moves ${n.name}${p?.from && p.to ? ` from ${p.from} to ${p.to}` : p?.to ? ` to ${p.to}` : ''}, and the errors' stack traces run through ${n.name}`);
@@ -412,7 +415,9 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
         for (const sha of shas) if (sha.startsWith(c.revertsSha) || c.revertsSha.startsWith(sha)) revertedShas.add(sha);
       }
       const latestBefore = sameRepo.filter((x) => x.index < later.index && x.finishedMs !== null).pop();
-      const saysRollback = latestBefore === d && UNDO_WORDS.test(`${later.description}\n${later.ref ?? ''}\n${later.commits.map((c) => c.subject).join('\n')}`) && !later.commits.some((c) => c.revertsSha);
+      // "Rollback to the previous release" with nothing more specific in it undoes the latest deployment.
+      const targeted = later.commits.some((c) => c.revertsSha || c.packages.length || c.configChanges.length);
+      const saysRollback = latestBefore === d && !targeted && UNDO_WORDS.test(`${later.description}\n${later.ref ?? ''}\n${later.commits.map((c) => c.subject).join('\n')}`);
       const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || saysRollback;
       if (!revertedShas.size && !rollback) continue;
       if (!recoveredAfter(later.finishedMs, signals)) continue;
