@@ -12,6 +12,11 @@
 // explicit character classes; (?s:.) becomes [\s\S]; \z, \A, [[:alnum:]]-style classes and a
 // leading ] in a class are rewritten. A rule using anything else is skipped and counted.
 //
+// One deliberate widening: most rules end a token with gitleaks' boundary (?:[\x60'"\s;]|\\[nr]|$)
+// (a quote, a space, a semicolon, an escaped line break or the end). Incident chat is prose, where a
+// token is also ended by sentence punctuation ("the key is …." ), so that boundary also accepts
+// . , ! ? or ) followed by a space or the end.
+//
 // Plain Node ESM, node:* only. The TOML reader covers the shape of that file (tables, arrays of
 // tables, strings, numbers, booleans, arrays) and fails loudly on anything else.
 import fs from 'node:fs';
@@ -421,7 +426,11 @@ function convertAllowlist(a, where, notes) {
   return { target, condition, regexes, stopwords };
 }
 
+const GITLEAKS_BOUNDARY = String.raw`(?:[\x60'"\s;]|\\[nr]|$)`;
+const PROSE_BOUNDARY = String.raw`(?:[\x60'"\s;]|\\[nr]|$|[.,!?)](?:\s|$))`;
+
 export function convert(config) {
+  let widened = 0;
   const rules = [];
   const skipped = [];
   const notes = [];
@@ -435,7 +444,9 @@ export function convert(config) {
     }
     let regex;
     try {
-      regex = translateGoRegex(r.regex);
+      const source = r.regex.split(GITLEAKS_BOUNDARY).join(PROSE_BOUNDARY);
+      if (source !== r.regex) widened++;
+      regex = translateGoRegex(source);
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
       skipped.push({ id: r.id, reason: err.message });
@@ -458,7 +469,7 @@ export function convert(config) {
       allowlists,
     });
   }
-  return { rules, skipped, notes, global };
+  return { rules, skipped, notes, global, widened };
 }
 
 function render({ rules, global }, { commit, license }) {
@@ -516,6 +527,7 @@ function main(argv) {
   const total = converted.rules.length + converted.skipped.length;
   const pct = ((100 * converted.rules.length) / total).toFixed(1);
   console.log(`${path.relative(ROOT, OUT)}: ${converted.rules.length} of ${total} rules converted (${pct}%), ${converted.skipped.length} skipped`);
+  console.log(`  ${converted.widened} rules' token boundary also accepts sentence punctuation`);
   for (const s of converted.skipped) console.log(`  skipped ${s.id}: ${s.reason}`);
   for (const n of converted.notes) console.log(`  note: ${n}`);
   return 0;

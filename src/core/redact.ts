@@ -186,6 +186,14 @@ const PLACEHOLDER_RE =
 const AWS_SECRET_VALUE_RE = /^[A-Za-z0-9/+=]{40}$/;
 
 /**
+ * A bare AWS secret access key pasted with its key id ("AKIA… / wJalr…"): in a text that holds a
+ * key id, 40 characters of base64 with both letter cases (never a lower-case hex commit id).
+ */
+const AWS_KEY_ID_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/;
+const AWS_BARE_SECRET_RE =
+  /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+
+/**
  * The contextual rule for key names that only say "key" or "sig" (AccountKey, DD_APP_KEY, sig=…
  * in a SAS URL): the value goes when it looks random, never when it is an identifier the analysis
  * needs (a UUID, a time, a path) or the key is a kind of database/cache/routing key.
@@ -438,6 +446,9 @@ export class Redactor {
         this.#count('url_password');
         return prefix + REDACTED;
       });
+    }
+    if (AWS_KEY_ID_RE.test(text)) {
+      text = text.replace(AWS_BARE_SECRET_RE, () => (this.#count('aws_secret_key'), REDACTED));
     }
     text = text.replace(TOKEN_RE, (...args: unknown[]) => {
       const i = args.slice(1, 1 + TOKEN_KINDS.length).findIndex((g) => g !== undefined);
