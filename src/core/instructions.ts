@@ -26,7 +26,7 @@ const NOUN = String.raw`(?:instructions?|prompts?|directives?|guidelines|guardra
 const FILLER = String.raw`(?:all|any|of|the|your|my|these|those|every|that|this)`;
 const QUALIFIER = String.raw`(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial|system|your|all|any|every|existing|current|old)`;
 const OVERRIDE_VERB = String.raw`(?:ignore|disregard|forget|override|overrule|bypass|discard|abandon|neglect|set aside|pay no attention to|do not follow|don't follow|stop following|no longer follow)`;
-const LINE_START = String.raw`(?:^|[\n\r]|["'“”‘’\`>|]\s*)`;
+const LINE_START = String.raw`(?:^|[\n\r]|["'“”‘’\`>|]\s*|[.!?;]\s+)`;
 
 interface Rule {
   id: string;
