@@ -181,16 +181,12 @@ export class Withholding {
     }
     // longest first: a fragment that contains another is replaced whole, not around the shorter one
     this.fragments.sort((x, y) => y.length - x.length);
-    // the same text seen again (a change event that is also a Datadog event) is listed once
-    if (!added) return;
     const at = ms !== null && Number.isFinite(ms) ? ms : 0;
+    // one record seen twice (a change event that is also a Datadog event) is listed once
+    if (!added && this.list.some((e) => e.source === source && e.ms === at)) return;
     const entry: WithheldEntry & { ms: number } = { source, at: formatMs(at), count, ms: at };
     if (ref !== undefined) entry.ref = ref;
     this.list.push(entry);
-  }
-
-  get size(): number {
-    return this.list.length;
   }
 
   /** The report's `withheld` list, in time order. */
