@@ -649,6 +649,6 @@ export function skippedGaps(bundle: Bundle, logs?: LogSource): string[] {
   return skippedOf(bundle, logs).map((k) => {
     const shown = (k.examples ?? []).slice(0, 3);
     const more = k.count > shown.length ? '; …' : '';
-    return `left out ${k.count} malformed ${k.what}: ${shown.join('; ')}${more}`;
+    return `${k.what} ${k.what === FIELDS ? 'ignored' : 'left out'} as malformed: ${k.count} (${shown.join('; ')}${more})`;
   });
 }

@@ -217,7 +217,9 @@ function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[],
   const removed = minus.join('\n').toLowerCase();
   const add = (name: string, kind: ChangeName['kind']) => {
     const key = name.toLowerCase();
-    if (key.length < 3 || out.has(key)) return;
+    const seen = out.get(key);
+    if (seen && kind === 'key' && seen.kind === 'name') seen.kind = 'key';
+    if (key.length < 3 || seen) return;
     out.set(key, { name, kind, introduced: !removed.includes(key) && addedLower.includes(key) });
   };
   const addedLower = plus.join('\n').toLowerCase();
@@ -239,9 +241,12 @@ function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[],
     const n = m[0];
     if (n.length >= 8 && !FILE_EXT.test(n) && !/^\d/.test(n) && !out.has(n)) add(n, 'name');
   }
+  // Every segment of a changed key's path: `enable_express_code.rollout_percent` names the flag.
   for (const c of configChanges) {
-    const last = c.key.split('.').pop() ?? c.key;
-    if (last.length >= 4) add(last, 'key');
+    const parts = c.key.split('.');
+    parts.forEach((part, i) => {
+      if (part.length >= (i === parts.length - 1 ? 4 : 6) && !/^\d+$/.test(part)) add(part, 'key');
+    });
   }
   return [...out.values()].slice(0, 80);
 }

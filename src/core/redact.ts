@@ -74,10 +74,10 @@ const PEM_FULL_RE = new RegExp(String.raw`${PEM_BEGIN}(?:(?!-----)[\s\S])*${PEM_
 const B64 = '[A-Za-z0-9+/=]';
 /** A base64 chunk: long, or short but not a plain word (has a digit, + / =, or inner capitals). */
 const B64_CHUNK = String.raw`(?:${B64}{16,}|(?=${B64}*(?:[0-9+/=]|[a-z][A-Z]))${B64}{1,15})`;
-/** End of a line: a line break, the end of the text, or the closing quote of a JSON string. */
-const LINE_END = String.raw`(?=[ \t]*(?:${NL}|$|["'\x60]))`;
+/** End of a line: a line break, the end of the text, the closing quote of a JSON string, or the … of a cut. */
+const LINE_END = String.raw`(?=[ \t]*(?:${NL}|$|["'\x60…]))`;
 /** A short, cut-off last line counts only when nothing but a fence, a quote or the end follows. */
-const CUT_OFF_END = String.raw`(?=[ \t]*(?:$|["'\x60]|${NL}[ \t]*(?:\x60\x60\x60|$)))`;
+const CUT_OFF_END = String.raw`(?=[ \t]*(?:$|["'\x60…]|${NL}[ \t]*(?:\x60\x60\x60|$)))`;
 /**
  * A BEGIN line with no END (chat messages get cut off): the BEGIN line, optional `Proc-Type:` /
  * `DEK-Info:` headers, then the base64 body — whole lines of base64 (or space-separated chunks when
@@ -644,4 +644,17 @@ let secretsOnly: Redactor | undefined;
 export function redactSecrets(text: string): string {
   secretsOnly ??= makeSecretsOnly();
   return secretsOnly.redact(text);
+}
+
+/**
+ * `text` on one line (runs of whitespace become one space), cut to at most `max` characters with
+ * a trailing "…". The cut never splits a word: the word it would fall in is dropped whole, so a
+ * credential is either kept entire (and recognised by the redaction pass that follows) or left out,
+ * never kept as an unrecognisable piece.
+ */
+export function clipWhole(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const space = flat.lastIndexOf(' ', max - 1);
+  return space > 0 ? `${flat.slice(0, space)}…` : '…';
 }

@@ -6,7 +6,7 @@
 // convicts, and neither does where a change lives: a trigger needs its content to meet the failure
 // (names the errors also name, the failure mode, new values) or to be undone just before recovery.
 import { describeConfigChange, type ChangeAnalysis, type ChangeName } from './changes.js';
-import { describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
+import { changeKey, describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
 import { modeChangeNoun, modeLabel, modesOfChange, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
 import { nameTokens, subwords } from './signals.js';
@@ -194,7 +194,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   /** evidence from code (identifiers, stack frames) as opposed to settings and values */
   let codeSpecific = 0;
   const elsewhere = scopedElsewhere(change, serviceNames, otherServices, signals.errorText, sharedRepo);
-  const shared: FailureMode[] = elsewhere ? [] : change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash');
+  // "flag" in an error says little about which flag: flags link by name or by flipping, not by mode.
+  const shared: FailureMode[] = elsewhere ? [] : change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash' && m !== 'feature_flag');
   for (const mode of shared.slice(0, 2)) {
     weights.push(0.3);
     evidence.push(`the change touches ${modeChangeNoun(mode)} and the incident shows ${modeLabel(mode)}`);
@@ -253,7 +254,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   // exactly those ways; a dependency merely answering with errors is not the library's doing.
   let libraryMode = false;
   for (const n of linkedNames) {
-    weights.push(n.introduced ? 0.45 : n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
+    const distinctive = /[\d_.:-]|[a-z][A-Z]/.test(n.name) && n.name.length >= 8;
+    weights.push((n.introduced || n.kind === 'key') && distinctive ? 0.45 : n.kind === 'name' || n.kind === 'key' ? 0.3 : 0.35);
     if (n.kind === 'package' && !libraryMode && signals.modes.some((m) => CLIENT_BEHAVIOUR_MODES.has(m))) {
       libraryMode = true;
       weights.push(0.3);
@@ -267,7 +269,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   }
   // A distinctive name the change brings in (a new rule, flag, host or table) that the errors then
   // quote is as direct as a stack frame in a changed file: it counts twice.
-  const introduced = linkedNames.filter((n) => n.introduced && n.kind !== 'package' && /[\d_.:-]|[a-z][A-Z]/.test(n.name) && n.name.length >= 8);
+  // So is a distinctive setting or flag whose value the change moved, quoted by the errors.
+  const introduced = linkedNames.filter((n) => (n.introduced || n.kind === 'key') && n.kind !== 'package' && /[\d_.:-]|[a-z][A-Z]/.test(n.name) && n.name.length >= 8);
   specific += linkedNames.length + Math.min(introduced.length, 1);
   nameLinks += linkedNames.length;
 
@@ -417,7 +420,11 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       const latestBefore = sameRepo.filter((x) => x.index < later.index && x.finishedMs !== null).pop();
       // "Rollback to the previous release" with nothing more specific in it undoes the latest deployment.
       const targeted = later.commits.some((c) => c.revertsSha || c.packages.length || c.configChanges.length);
-      const saysRollback = latestBefore === d && !targeted && UNDO_WORDS.test(`${later.description}\n${later.ref ?? ''}\n${later.commits.map((c) => c.subject).join('\n')}`);
+      const laterText = `${later.description}\n${later.commits.map((c) => c.subject).join('\n')}`.toLowerCase();
+      // "Rollback of release-7" names what it undoes; a bare "rollback" undoes the latest deployment.
+      const named = sameRepo.filter((x) => x.index < later.index && handlesOf(x).some((h) => h !== (later.sha ?? '').slice(0, 7).toLowerCase() && namesIn(laterText, h)));
+      const target = named.length ? named[named.length - 1] : latestBefore;
+      const saysRollback = target === d && !targeted && UNDO_WORDS.test(laterText);
       const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || saysRollback;
       if (!revertedShas.size && !rollback) continue;
       if (!recoveredAfter(later.finishedMs, signals)) continue;
@@ -509,6 +516,28 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     deployment: d, score: 0, ruledIn: false, role: 'ruled_out', reasons, evidence: [], culprit: null, kind: candidateKind(d), undoneBy: null, undoneHow: null, corroborated: false, exposer: false,
   });
 
+  // One undo undoes one change: when a rollback could be credited to several, the change it names
+  // (reverted commits, restored settings) keeps it; otherwise the latest change before it does.
+  const undos = new Map<DeploymentFact, Undo>();
+  for (const d of facts.deployments) {
+    if (d.finishedMs === null || d.finishedMs > onset) continue;
+    const u = undoingChange(d, facts, signals);
+    if (u) undos.set(d, u);
+  }
+  const byUndo = new Map<string, DeploymentFact[]>();
+  for (const [d, u] of undos) {
+    const key = u.by ? changeKey(u.by) : u.how;
+    byUndo.set(key, [...(byUndo.get(key) ?? []), d]);
+  }
+  for (const group of byUndo.values()) {
+    if (group.length < 2) continue;
+    const targeted = group.filter((d) => undos.get(d)!.revertedShas.size > 0);
+    // Otherwise the change whose content best explains the failure, the latest on a tie.
+    const fit = (d: DeploymentFact) => Math.max(0, ...d.commits.map((c) => assessCommit(c, signals, serviceNames, otherServices).match));
+    const keep = targeted.length ? targeted : [group.reduce((a, b) => (fit(b) > fit(a) || (fit(b) === fit(a) && (b.finishedMs ?? 0) > (a.finishedMs ?? 0)) ? b : a))];
+    for (const d of group) if (!keep.includes(d)) undos.delete(d);
+  }
+
   for (const d of facts.deployments) {
     const reasons: string[] = [];
     const evidence: string[] = [];
@@ -540,7 +569,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const affinity = repoAffinity(facts, d, mentionsService);
     reasons.push(affinity.reason);
 
-    const undo = undoingChange(d, facts, signals);
+    const undo = undos.get(d) ?? null;
     if (undo) {
       for (const ca of commits) if (undo.revertedShas.has(ca.change.sha)) ca.reverted = true;
     }
