@@ -8,6 +8,7 @@ import type { ActionItem, ActionType, FiveWhy, Priority } from './report.js';
 import type { ClassifiedSpike, IncidentSignals } from './signals.js';
 import { formatDuration, formatMs } from './time.js';
 import type { CandidateAssessment, TriggerAssessment } from './trigger.js';
+import { clipWhole } from './redact.js';
 
 export interface Draft {
   summary: string;
@@ -26,8 +27,7 @@ function capitalise(text: string): string {
 }
 
 function clip(text: string, max = 140): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+  return clipWhole(text, max);
 }
 
 function spikeName(s: ClassifiedSpike): string {

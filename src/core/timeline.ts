@@ -9,6 +9,7 @@ import type { IncidentSignals } from './signals.js';
 import { epochSecondsToMs, formatMs, parseIsoMs, parseSlackTsMs } from './time.js';
 import { isNonProduction, type TriggerAssessment } from './trigger.js';
 import { nameTokens } from './signals.js';
+import { clipWhole } from './redact.js';
 
 export interface TimelineEvent {
   ms: number;
@@ -41,8 +42,7 @@ function chatRelevance(text: string): Relevance {
 }
 
 function oneLine(text: string, max = 240): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+  return clipWhole(text, max);
 }
 
 function deploymentSummary(d: DeploymentFact): string {

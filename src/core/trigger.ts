@@ -566,8 +566,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       serviceName !== null &&
       (d.services.some((s) => s.toLowerCase() === serviceName) ||
         d.commits.some((c) => c.addedText.toLowerCase().includes(serviceName) || c.files.some((f) => f.filename.toLowerCase().includes(serviceName))));
-    const affinity = repoAffinity(facts, d, mentionsService);
-    reasons.push(affinity.reason);
+    let affinity = repoAffinity(facts, d, mentionsService);
 
     const undo = undos.get(d) ?? null;
     if (undo) {
@@ -599,9 +598,11 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       culprit.specific++;
       culprit.nameLinks++;
       culprit.modeMatched = true;
-      culprit.match = 1 - (1 - culprit.match) * 0.65;
+      culprit.match = 1 - (1 - culprit.match) * 0.55;
       culprit.evidence.push(`the errors name ${upstream}, the service this change deploys, as the dependency that failed`);
     }
+    if (upstream && affinity.value < 0.9) affinity = { value: 0.9, reason: `${d.repo ?? describeChange(d)} deploys ${upstream}, which the errors name as the failing dependency` };
+    reasons.push(affinity.reason);
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
     const match = culprit?.match ?? 0;
     if (d.commits.length === 0) reasons.push('no commit details in the bundle for this deployment');
