@@ -150,8 +150,8 @@ describe('tolerant reading', () => {
       ...[1, 2, 3, 4, 5].map((i) => `sources.datadog.metrics[0].pointlist[${i}]`),
     ]);
     expect(skippedGaps(bundle)).toEqual([
-      'left out 1 malformed deployment statuses: sources.github.repos[0].deployments[0].statuses[0].state: expected string, got number; sources.github.repos[0].deployments[0].statuses[0].created_at: not an ISO-8601 time',
-      'left out 5 malformed Datadog metric points: sources.datadog.metrics[0].pointlist[1]: expected [epoch_ms, value], got null; sources.datadog.metrics[0].pointlist[2]: expected [epoch_ms, value], got null; sources.datadog.metrics[0].pointlist[3]: expected [epoch_ms, value], got null; …',
+      'deployment statuses left out as malformed: 1 (sources.github.repos[0].deployments[0].statuses[0].state: expected string, got number; sources.github.repos[0].deployments[0].statuses[0].created_at: not an ISO-8601 time)',
+      'Datadog metric points left out as malformed: 5 (sources.datadog.metrics[0].pointlist[1]: expected [epoch_ms, value], got null; sources.datadog.metrics[0].pointlist[2]: expected [epoch_ms, value], got null; sources.datadog.metrics[0].pointlist[3]: expected [epoch_ms, value], got null; …)',
     ]);
   });
 
@@ -173,8 +173,8 @@ describe('tolerant reading', () => {
     expect(tolerant.trigger).toEqual(clean.trigger);
     expect(tolerant.data_gaps).toEqual([
       ...damaged.data_gaps,
-      'left out 1 malformed Slack messages: sources.slack.messages[0]: expected object, got number',
-      'left out 1 malformed Datadog metric points: sources.datadog.metrics[0].pointlist[7][0]: expected number, got string',
+      'Slack messages left out as malformed: 1 (sources.slack.messages[0]: expected object, got number)',
+      'Datadog metric points left out as malformed: 1 (sources.datadog.metrics[0].pointlist[7][0]: expected number, got string)',
     ]);
   });
 });

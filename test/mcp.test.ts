@@ -244,8 +244,8 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
     const result = await call('get_incident_context', { bundle });
     const gaps = expectOk(result).data_gaps as string[];
     expect(textOf(result)).toContain('2 malformed elements were left out (see data_gaps)');
-    expect(gaps).toContain('left out 1 malformed Datadog metric points: sources.datadog.metrics[0].pointlist[3]: expected [epoch_ms, value], got string');
-    expect(gaps).toContain('left out 1 malformed Slack messages: sources.slack.messages[1].ts: not a Slack ts');
+    expect(gaps).toContain('Datadog metric points left out as malformed: 1 (sources.datadog.metrics[0].pointlist[3]: expected [epoch_ms, value], got string)');
+    expect(gaps).toContain('Slack messages left out as malformed: 1 (sources.slack.messages[1].ts: not a Slack ts)');
     // the stored copy is the readable one: later tools work from the id alone
     expectOk(await call('build_timeline', { incident_id: 'P-IMPERFECT-1' }));
   });
