@@ -40,7 +40,7 @@ export interface ChangeAnalysis {
 export interface ChangeName {
   name: string;
   kind: 'host' | 'table' | 'package' | 'name' | 'key';
-  /** only on added lines: the change brings this name into the system */
+  /** only on added or only on removed lines: the change brings this name in or takes it away */
   introduced: boolean;
 }
 
@@ -220,7 +220,9 @@ function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[],
     const seen = out.get(key);
     if (seen && kind === 'key' && seen.kind === 'name') seen.kind = 'key';
     if (key.length < 3 || seen) return;
-    out.set(key, { name, kind, introduced: !removed.includes(key) && addedLower.includes(key) });
+    const inAdded = addedLower.includes(key);
+    const inRemoved = removed.includes(key);
+    out.set(key, { name, kind, introduced: inAdded !== inRemoved });
   };
   const addedLower = plus.join('\n').toLowerCase();
   const text = [...plus, ...minus].join('\n');

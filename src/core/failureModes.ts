@@ -87,7 +87,7 @@ export const MODE_RULES: readonly ModeRule[] = [
   {
     mode: 'network',
     changeNoun: 'network endpoints',
-    symptom: /ENOTFOUND|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|gaierror|getaddrinfo|name or service not known|no such host|could not resolve|NXDOMAIN|SERVFAIL|UnknownHostException|dns|name resolution|no route|network (is )?unreachable|connection refused/i,
+    symptom: /ENOTFOUND|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|gaierror|getaddrinfo|name or service not known|no such host|could not resolve|NXDOMAIN|SERVFAIL|UnknownHostException|dns|name resolution|no route|network (is )?unreachable|connection refused|dial tcp|i\/o timeout|connection timed out|connect timeout/i,
     change: /dns|(?<![a-z])(hosts?|hostname|endpoints?|urls?|address(es)?|ports?|routes?|zones?|records?)(?![a-z])|egress|ingress|firewall|security_?group|cidr|\bCNAME\b|\bA\s+\d|resolver|network_?polic|load.?balancer/i,
     label: 'network failures',
   },

@@ -224,7 +224,9 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if (matched.some((m) => m.toLowerCase() === lower)) continue;
     matched.push(id);
   }
-  const strong = matched.filter((t) => STRONG_TOKEN.test(t) || t.length >= 9);
+  // Tables, hosts, packages and settings the change names are specific whatever their spelling.
+  const structural = new Set(change.names.filter((n) => n.kind !== 'name').map((n) => n.name.toLowerCase()));
+  const strong = matched.filter((t) => STRONG_TOKEN.test(t) || t.length >= 9 || structural.has(t.toLowerCase()));
   const weak = matched.filter((t) => !strong.includes(t));
   for (const _ of strong.slice(0, 3)) weights.push(0.3);
   for (const _ of weak.slice(0, 2)) weights.push(0.1);
