@@ -109,7 +109,7 @@ describe('commands', () => {
   });
 
   it('trigger and validate', () => {
-    expect(run(['trigger', '--bundle', join(dir, 'good.json')]).stdout).toMatch(/Trigger: deployment 9 of acme\/gateway-api/);
+    expect(run(['trigger', '--bundle', join(dir, 'good.json')]).stdout).toMatch(/Trigger: Deployment 9 of acme\/gateway-api/);
     const v = run(['validate', '--bundle', join(dir, 'good.json')]);
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^ok: /);
