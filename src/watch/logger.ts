@@ -1,5 +1,6 @@
 // Structured JSON logs (pino) on stderr, one line per event, with the incident id and stage as
-// fields. Messages pass through the secret redactor; credentials are never logged.
+// fields. Every finished line passes through the secret redactor (message, fields and serialised
+// errors alike); credentials are never logged.
 import pino from 'pino';
 import { redactSecrets } from '../core/redact.js';
 
@@ -12,13 +13,24 @@ export function createLogger(level: string = process.env.HINDSIGHT_LOG_LEVEL ?? 
       base: { app: 'hindsight' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['token', 'apiKey', 'password', '*.token', '*.apiKey', 'headers.authorization'], censor: '[REDACTED]' },
-      hooks: {
-        logMethod(args, method) {
-          const cleaned = args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a));
-          return method.apply(this, cleaned as Parameters<typeof method>);
-        },
-      },
+      hooks: { streamWrite: redactLine },
     },
     pino.destination({ fd: 2, sync: true }),
   );
+}
+
+function scrub(value: unknown): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+  return value;
+}
+
+/** One serialised log line, every string value redacted (the line stays valid JSON). */
+function redactLine(line: string): string {
+  try {
+    return `${JSON.stringify(scrub(JSON.parse(line)))}\n`;
+  } catch {
+    return redactSecrets(line);
+  }
 }
