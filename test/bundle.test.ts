@@ -155,6 +155,11 @@ describe('tolerant reading', () => {
     ]);
   });
 
+  it('names the problem that rejects a bundle even after problems that only leave elements out', () => {
+    const input = set(set(base, ['incident', 'title'], 42), ['sources', 'slack', 'messages', 0, 'ts'], 'noon');
+    expect(errorOf(() => readBundle(set(input, ['incident', 'created_at'], undefined))).message).toBe('incident.created_at: required');
+  });
+
   it('a re-read copy (as stored) keeps what was left out', () => {
     const first = readBundle(set(base, ['sources', 'logs', 0], 'x')).bundle;
     const again = readBundle(JSON.parse(JSON.stringify(first)));
