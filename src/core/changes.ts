@@ -233,6 +233,11 @@ function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[],
     // Maven coordinates: group and artifact each show in stack traces
     if (p.name.includes(':')) for (const part of p.name.split(':')) add(part, 'package');
   }
+  // Zone-file records (`queue 300 IN CNAME lb-1.example.com.`) name a host by its label.
+  for (const line of [...plus, ...minus]) {
+    const m = /^\s*([a-z0-9_*-]+(?:\.[a-z0-9_-]+)*)\.?\s+(?:\d+\s+)?(?:IN\s+)?(?:A|AAAA|CNAME|ALIAS|MX|TXT|SRV|NS|PTR)\s+\S/i.exec(line);
+    if (m && m[1] !== '@' && m[1] !== '*') add(m[1]!, 'host');
+  }
   for (const m of text.matchAll(HOST)) {
     const h = m[0];
     if (FILE_EXT.test(h.replace(/:\d+$/, '')) || /^\d+(\.\d+){1,2}$/.test(h) || /^v?\d/.test(h) && !/^\d{1,3}(\.\d{1,3}){3}/.test(h)) continue;

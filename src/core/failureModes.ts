@@ -67,7 +67,7 @@ export const MODE_RULES: readonly ModeRule[] = [
     mode: 'capacity',
     changeNoun: 'capacity settings',
     symptom: /cpu|saturat|queue (full|depth)|overload|concurrency|throttled|no healthy upstream|capacity/i,
-    change: /replicas|autoscal|min_?instances|max_?instances|workers|threads|concurrency|cpu|resources/i,
+    change: /replicas|autoscal|min_?instances|max_?instances|workers|threads|concurrency|cpu|resources|queue_?(size|depth|capacity|length)|capacity|backlog/i,
     label: 'capacity shortfall',
   },
   {
@@ -101,7 +101,7 @@ export const MODE_RULES: readonly ModeRule[] = [
   {
     mode: 'database',
     changeNoun: 'the database schema',
-    symptom: /deadlock|lock wait|lock timeout|lock_timeout|waiting for \w*lock|AccessExclusiveLock|ShareLock|metadata lock|relation .* does not exist|column .* does not exist|no such (table|column)|duplicate key|migration|sql/i,
+    symptom: /deadlock|lock wait|lock timeout|lock_timeout|waiting for \w*lock|AccessExclusiveLock|ShareLock|metadata lock|relation .* does not exist|column .* does not exist|no such (table|column)|duplicate key|seq(uential)? scan|full table scan|slow query|missing index|migration|sql/i,
     change: /migrat|ALTER TABLE|CREATE INDEX|DROP |\.sql$|schema/i,
     label: 'database errors',
   },

@@ -54,7 +54,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "adafruit-api-key",
     description: "Identified a potential Adafruit API Key, which could lead to unauthorized access to Adafruit services and sensitive data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:adafruit)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:adafruit)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["adafruit"],
@@ -64,7 +64,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "adobe-client-id",
     description: "Detected a pattern that resembles an Adobe OAuth Web Client ID, posing a risk of compromised Adobe integrations and data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:adobe)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:adobe)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["adobe"],
@@ -94,7 +94,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "airtable-api-key",
     description: "Uncovered a possible Airtable API Key, potentially compromising database access and leading to data leakage or alteration.",
-    source: "[\\--.\\w]{0,50}?(?:airtable)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{17})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:airtable)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{17})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["airtable"],
@@ -114,7 +114,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "algolia-api-key",
     description: "Identified an Algolia API Key, which could result in unauthorized search operations and data exposure on Algolia-managed platforms.",
-    source: "[\\--.\\w]{0,50}?(?:algolia)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:algolia)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["algolia"],
@@ -134,7 +134,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "alibaba-secret-key",
     description: "Discovered a potential Alibaba Cloud Secret Key, potentially allowing unauthorized operations and data access within Alibaba Cloud.",
-    source: "[\\--.\\w]{0,50}?(?:alibaba)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{30})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:alibaba)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{30})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["alibaba"],
@@ -184,7 +184,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "asana-client-id",
     description: "Discovered a potential Asana Client ID, risking unauthorized access to Asana projects and sensitive task information.",
-    source: "[\\--.\\w]{0,50}?(?:asana)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{16})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:asana)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{16})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["asana"],
@@ -194,7 +194,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "asana-client-secret",
     description: "Identified an Asana Client Secret, which could lead to compromised project management integrity and unauthorized access.",
-    source: "[\\--.\\w]{0,50}?(?:asana)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:asana)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["asana"],
@@ -204,7 +204,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "atlassian-api-token",
     description: "Detected an Atlassian API token, posing a threat to project management and collaboration tool security and data confidentiality.",
-    source: "[\\--.\\w]{0,50}?(?:(?:ATLASSIAN|[Aa]tlassian)|(?:CONFLUENCE|[Cc]onfluence)|(?:JIRA|[Jj]ira))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{20}[0-9A-Fa-f]{4})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))|\\b([Aa][Tt][Aa][Tt][Tt]3[\\-0-9=A-Z_a-z]{186})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:ATLASSIAN|[Aa]tlassian)|(?:CONFLUENCE|[Cc]onfluence)|(?:JIRA|[Jj]ira))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{20}[0-9A-Fa-f]{4})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))|\\b([Aa][Tt][Aa][Tt][Tt]3[\\-0-9=A-Z_a-z]{186})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["atlassian","confluence","jira","atatt3"],
@@ -264,7 +264,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "beamer-api-token",
     description: "Detected a Beamer API token, potentially compromising content management and exposing sensitive notifications and updates.",
-    source: "[\\--.\\w]{0,50}?(?:beamer)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(b_[\\-0-9=_a-z]{44})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:beamer)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(b_[\\-0-9=_a-z]{44})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["beamer"],
@@ -274,7 +274,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "bitbucket-client-id",
     description: "Discovered a potential Bitbucket Client ID, risking unauthorized repository access and potential codebase exposure.",
-    source: "[\\--.\\w]{0,50}?(?:bitbucket)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:bitbucket)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["bitbucket"],
@@ -284,7 +284,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "bitbucket-client-secret",
     description: "Discovered a potential Bitbucket Client Secret, posing a risk of compromised code repositories and unauthorized access.",
-    source: "[\\--.\\w]{0,50}?(?:bitbucket)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:bitbucket)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["bitbucket"],
@@ -294,7 +294,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "bittrex-access-key",
     description: "Identified a Bittrex Access Key, which could lead to unauthorized access to cryptocurrency trading accounts and financial loss.",
-    source: "[\\--.\\w]{0,50}?(?:bittrex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:bittrex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["bittrex"],
@@ -304,7 +304,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "bittrex-secret-key",
     description: "Detected a Bittrex Secret Key, potentially compromising cryptocurrency transactions and financial security.",
-    source: "[\\--.\\w]{0,50}?(?:bittrex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:bittrex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["bittrex"],
@@ -314,7 +314,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "cisco-meraki-api-key",
     description: "Cisco Meraki is a cloud-managed IT solution that provides networking, security, and device management through an easy-to-use interface.",
-    source: "[\\--.\\w]{0,50}?(?:[\\--.\\w]{0,50}?(?:(?:[Mm]eraki|MERAKI))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:(?:[Mm]eraki|MERAKI))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["meraki"],
@@ -344,7 +344,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "cloudflare-api-key",
     description: "Detected a Cloudflare API Key, potentially compromising cloud application deployments and operational security.",
-    source: "[\\--.\\w]{0,50}?(?:cloudflare)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:cloudflare)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["cloudflare"],
@@ -354,7 +354,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "cloudflare-global-api-key",
     description: "Detected a Cloudflare Global API Key, potentially compromising cloud application deployments and operational security.",
-    source: "[\\--.\\w]{0,50}?(?:cloudflare)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{37})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:cloudflare)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{37})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["cloudflare"],
@@ -374,7 +374,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "codecov-access-token",
     description: "Found a pattern resembling a Codecov Access Token, posing a risk of unauthorized access to code coverage reports and sensitive data.",
-    source: "[\\--.\\w]{0,50}?(?:codecov)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:codecov)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["codecov"],
@@ -384,7 +384,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "cohere-api-token",
     description: "Identified a Cohere Token, posing a risk of unauthorized access to AI services and data manipulation.",
-    source: "[\\--.\\w]{0,50}?(?:[\\--.\\w]{0,50}?(?:[cC][oO][hH][eE][rR][eE]|[Cc][Oo]_[Aa][Pp][Ii]_[Kk][Ee][Yy])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:[cC][oO][hH][eE][rR][eE]|[Cc][Oo]_[Aa][Pp][Ii]_[Kk][Ee][Yy])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["cohere","co_api_key"],
@@ -394,7 +394,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "coinbase-access-token",
     description: "Detected a Coinbase Access Token, posing a risk of unauthorized access to cryptocurrency accounts and financial transactions.",
-    source: "[\\--.\\w]{0,50}?(?:coinbase)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:coinbase)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["coinbase"],
@@ -404,7 +404,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "confluent-access-token",
     description: "Identified a Confluent Access Token, which could compromise access to streaming data platforms and sensitive data flow.",
-    source: "[\\--.\\w]{0,50}?(?:confluent)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{16})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:confluent)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{16})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["confluent"],
@@ -414,7 +414,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "confluent-secret-key",
     description: "Found a Confluent Secret Key, potentially risking unauthorized operations and data access within Confluent services.",
-    source: "[\\--.\\w]{0,50}?(?:confluent)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:confluent)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["confluent"],
@@ -424,7 +424,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "contentful-delivery-api-token",
     description: "Discovered a Contentful delivery API token, posing a risk to content management systems and data integrity.",
-    source: "[\\--.\\w]{0,50}?(?:contentful)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{43})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:contentful)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{43})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["contentful"],
@@ -464,7 +464,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "datadog-access-token",
     description: "Detected a Datadog Access Token, potentially risking monitoring and analytics data exposure and manipulation.",
-    source: "[\\--.\\w]{0,50}?(?:datadog)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:datadog)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["datadog"],
@@ -474,7 +474,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "defined-networking-api-token",
     description: "Identified a Defined Networking API token, which could lead to unauthorized network operations and data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:dnkey)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(dnkey-[\\-0-9=_a-z]{26}-[\\-0-9=_a-z]{52})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:dnkey)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(dnkey-[\\-0-9=_a-z]{26}-[\\-0-9=_a-z]{52})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["dnkey"],
@@ -514,7 +514,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "discord-api-token",
     description: "Detected a Discord API key, potentially compromising communication channels and user data privacy on Discord.",
-    source: "[\\--.\\w]{0,50}?(?:discord)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:discord)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["discord"],
@@ -524,7 +524,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "discord-client-id",
     description: "Identified a Discord client ID, which may lead to unauthorized integrations and data exposure in Discord applications.",
-    source: "[\\--.\\w]{0,50}?(?:discord)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{18})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:discord)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{18})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["discord"],
@@ -534,7 +534,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "discord-client-secret",
     description: "Discovered a potential Discord client secret, risking compromised Discord bot integrations and data leaks.",
-    source: "[\\--.\\w]{0,50}?(?:discord)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:discord)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["discord"],
@@ -554,7 +554,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "droneci-access-token",
     description: "Detected a Droneci Access Token, potentially compromising continuous integration and deployment workflows.",
-    source: "[\\--.\\w]{0,50}?(?:droneci)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:droneci)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["droneci"],
@@ -564,7 +564,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "dropbox-api-token",
     description: "Identified a Dropbox API secret, which could lead to unauthorized file access and data breaches in Dropbox storage.",
-    source: "[\\--.\\w]{0,50}?(?:dropbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{15})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:dropbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{15})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["dropbox"],
@@ -574,7 +574,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "dropbox-long-lived-api-token",
     description: "Found a Dropbox long-lived API token, risking prolonged unauthorized access to cloud storage and sensitive data.",
-    source: "[\\--.\\w]{0,50}?(?:dropbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{11}(AAAAAAAAAA)[\\-0-9=_a-z]{43})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:dropbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{11}(AAAAAAAAAA)[\\-0-9=_a-z]{43})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["dropbox"],
@@ -584,7 +584,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "dropbox-short-lived-api-token",
     description: "Discovered a Dropbox short-lived API token, posing a risk of temporary but potentially harmful data access and manipulation.",
-    source: "[\\--.\\w]{0,50}?(?:dropbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(sl\\.[\\-0-9=_a-z]{135})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:dropbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(sl\\.[\\-0-9=_a-z]{135})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["dropbox"],
@@ -634,7 +634,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "etsy-access-token",
     description: "Found an Etsy Access Token, potentially compromising Etsy shop management and customer data.",
-    source: "[\\--.\\w]{0,50}?(?:(?:ETSY|[Ee]tsy))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{24})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:ETSY|[Ee]tsy))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{24})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["etsy"],
@@ -664,7 +664,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "facebook-secret",
     description: "Discovered a Facebook Application secret, posing a risk of unauthorized access to Facebook accounts and personal data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:facebook)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:facebook)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["facebook"],
@@ -674,7 +674,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "fastly-api-token",
     description: "Uncovered a Fastly API key, which may compromise CDN and edge cloud services, leading to content delivery and security issues.",
-    source: "[\\--.\\w]{0,50}?(?:fastly)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:fastly)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["fastly"],
@@ -684,7 +684,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "finicity-api-token",
     description: "Detected a Finicity API token, potentially risking financial data access and unauthorized financial operations.",
-    source: "[\\--.\\w]{0,50}?(?:finicity)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:finicity)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["finicity"],
@@ -694,7 +694,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "finicity-client-secret",
     description: "Identified a Finicity Client Secret, which could lead to compromised financial service integrations and data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:finicity)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{20})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:finicity)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{20})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["finicity"],
@@ -704,7 +704,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "finnhub-access-token",
     description: "Found a Finnhub Access Token, risking unauthorized access to financial market data and analytics.",
-    source: "[\\--.\\w]{0,50}?(?:finnhub)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{20})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:finnhub)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{20})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["finnhub"],
@@ -714,7 +714,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "flickr-access-token",
     description: "Discovered a Flickr Access Token, posing a risk of unauthorized photo management and potential data leakage.",
-    source: "[\\--.\\w]{0,50}?(?:flickr)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:flickr)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["flickr"],
@@ -785,7 +785,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "freshbooks-access-token",
     description: "Discovered a Freshbooks Access Token, posing a risk to accounting software access and sensitive financial data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:freshbooks)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:freshbooks)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["freshbooks"],
@@ -805,7 +805,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "generic-api-key",
     description: "Detected a Generic API Key, potentially exposing access to various services and sensitive operations.",
-    source: "[\\--.\\w]{0,50}?(?:[aA][cC][cC][eE][sS][sS]|[aA][uU][tT][hH]|(?:[Aa]pi|API)|[cC][rR][eE][dD][eE][nN][tT][iI][aA][lL]|[cC][rR][eE][dD][sS]|[kK][eE][yY]|[pP][aA][sS][sS][wW](?:[oO][rR])?[dD]|[sS][eE][cC][rR][eE][tT]|[tT][oO][kK][eE][nN])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\--.=\\w]{10,150}|[0-9A-Za-z][+/-9A-Za-z]{11,}={0,3})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
+    source: "(?:[aA][cC][cC][eE][sS][sS]|[aA][uU][tT][hH]|(?:[Aa]pi|API)|[cC][rR][eE][dD][eE][nN][tT][iI][aA][lL]|[cC][rR][eE][dD][sS]|[kK][eE][yY]|[pP][aA][sS][sS][wW](?:[oO][rR])?[dD]|[sS][eE][cC][rR][eE][tT]|[tT][oO][kK][eE][nN])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\--.=\\w]{10,150}|[0-9A-Za-z][+/-9A-Za-z]{11,}={0,3})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["access","api","auth","key","credential","creds","passwd","password","secret","token"],
@@ -1015,7 +1015,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "gitter-access-token",
     description: "Uncovered a Gitter Access Token, which may lead to unauthorized access to chat and communication services.",
-    source: "[\\--.\\w]{0,50}?(?:gitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:gitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["gitter"],
@@ -1025,7 +1025,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "gocardless-api-token",
     description: "Detected a GoCardless API token, potentially risking unauthorized direct debit payment operations and financial data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:[gG][oO][cC][aA][rR][dD][lL][eE][sS][sS])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([lL][iI][vV][eE]_[\\-0-9=A-Z_a-z]{40})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
+    source: "(?:[gG][oO][cC][aA][rR][dD][lL][eE][sS][sS])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([lL][iI][vV][eE]_[\\-0-9=A-Z_a-z]{40})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["live_","gocardless"],
@@ -1085,7 +1085,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "hashicorp-tf-password",
     description: "Identified a HashiCorp Terraform password field, risking unauthorized infrastructure configuration and security breaches.",
-    source: "[\\--.\\w]{0,50}?(?:administrator_login_password|password)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(\"[\\-0-9=_a-z]{8,20}\")(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:administrator_login_password|password)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(\"[\\-0-9=_a-z]{8,20}\")(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["administrator_login_password","password"],
@@ -1096,7 +1096,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "heroku-api-key",
     description: "Detected a Heroku API Key, potentially compromising cloud application deployments and operational security.",
-    source: "[\\--.\\w]{0,50}?(?:heroku)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:heroku)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["heroku"],
@@ -1116,7 +1116,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "hubspot-api-key",
     description: "Found a HubSpot API Token, posing a risk to CRM data integrity and unauthorized marketing operations.",
-    source: "[\\--.\\w]{0,50}?(?:hubspot)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:hubspot)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["hubspot"],
@@ -1156,7 +1156,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "intercom-api-key",
     description: "Identified an Intercom API Token, which could compromise customer communication channels and data privacy.",
-    source: "[\\--.\\w]{0,50}?(?:intercom)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{60})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:intercom)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{60})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["intercom"],
@@ -1176,7 +1176,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "jfrog-api-key",
     description: "Found a JFrog API Key, posing a risk of unauthorized access to software artifact repositories and build pipelines.",
-    source: "[\\--.\\w]{0,50}?(?:jfrog|artifactory|bintray|xray)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{73})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:jfrog|artifactory|bintray|xray)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{73})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["jfrog","artifactory","bintray","xray"],
@@ -1186,7 +1186,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "jfrog-identity-token",
     description: "Discovered a JFrog Identity Token, potentially compromising access to JFrog services and sensitive software artifacts.",
-    source: "[\\--.\\w]{0,50}?(?:jfrog|artifactory|bintray|xray)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:jfrog|artifactory|bintray|xray)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["jfrog","artifactory","bintray","xray"],
@@ -1216,7 +1216,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "kraken-access-token",
     description: "Identified a Kraken Access Token, potentially compromising cryptocurrency trading accounts and financial security.",
-    source: "[\\--.\\w]{0,50}?(?:kraken)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([+\\-/-9=_a-z]{80,90})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:kraken)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([+\\-/-9=_a-z]{80,90})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["kraken"],
@@ -1237,7 +1237,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "kucoin-access-token",
     description: "Found a Kucoin Access Token, risking unauthorized access to cryptocurrency exchange services and transactions.",
-    source: "[\\--.\\w]{0,50}?(?:kucoin)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{24})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:kucoin)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{24})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["kucoin"],
@@ -1247,7 +1247,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "kucoin-secret-key",
     description: "Discovered a Kucoin Secret Key, which could lead to compromised cryptocurrency operations and financial data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:kucoin)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:kucoin)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["kucoin"],
@@ -1257,7 +1257,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "launchdarkly-access-token",
     description: "Uncovered a Launchdarkly Access Token, potentially compromising feature flag management and application functionality.",
-    source: "[\\--.\\w]{0,50}?(?:launchdarkly)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:launchdarkly)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["launchdarkly"],
@@ -1277,7 +1277,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "linear-client-secret",
     description: "Identified a Linear Client Secret, which may compromise secure integrations and sensitive project management data.",
-    source: "[\\--.\\w]{0,50}?(?:linear)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:linear)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["linear"],
@@ -1287,7 +1287,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "linkedin-client-id",
     description: "Found a LinkedIn Client ID, risking unauthorized access to LinkedIn integrations and professional data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:linked[\\-_]?in)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{14})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:linked[\\-_]?in)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{14})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["linkedin","linked_in","linked-in"],
@@ -1297,7 +1297,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "linkedin-client-secret",
     description: "Discovered a LinkedIn Client secret, potentially compromising LinkedIn application integrations and user data.",
-    source: "[\\--.\\w]{0,50}?(?:linked[\\-_]?in)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{16})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:linked[\\-_]?in)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{16})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["linkedin","linked_in","linked-in"],
@@ -1307,7 +1307,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "lob-api-key",
     description: "Uncovered a Lob API Key, which could lead to unauthorized access to mailing and address verification services.",
-    source: "[\\--.\\w]{0,50}?(?:lob)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}((live|test)_[0-9a-f]{35})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:lob)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}((live|test)_[0-9a-f]{35})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["test_","live_"],
@@ -1317,7 +1317,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "lob-pub-api-key",
     description: "Detected a Lob Publishable API Key, posing a risk of exposing mail and print service integrations.",
-    source: "[\\--.\\w]{0,50}?(?:lob)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}((test|live)_pub_[0-9a-f]{31})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:lob)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}((test|live)_pub_[0-9a-f]{31})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["test_pub","live_pub","_pub"],
@@ -1327,7 +1327,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "looker-client-id",
     description: "Found a Looker Client ID, risking unauthorized access to a Looker account and exposing sensitive data.",
-    source: "[\\--.\\w]{0,50}?(?:looker)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{20})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:looker)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{20})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["looker"],
@@ -1337,7 +1337,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "looker-client-secret",
     description: "Found a Looker Client Secret, risking unauthorized access to a Looker account and exposing sensitive data.",
-    source: "[\\--.\\w]{0,50}?(?:looker)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{24})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:looker)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{24})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["looker"],
@@ -1347,7 +1347,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "mailchimp-api-key",
     description: "Identified a Mailchimp API key, potentially compromising email marketing campaigns and subscriber data.",
-    source: "[\\--.\\w]{0,50}?(?:MailchimpSDK[^\\n]initialize|mailchimp)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32}-us\\d\\d)(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:MailchimpSDK[^\\n]initialize|mailchimp)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{32}-us\\d\\d)(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["mailchimp"],
@@ -1357,7 +1357,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "mailgun-private-api-token",
     description: "Found a Mailgun private API token, risking unauthorized email service operations and data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:mailgun)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(key-[0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:mailgun)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(key-[0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["mailgun"],
@@ -1367,7 +1367,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "mailgun-pub-key",
     description: "Discovered a Mailgun public validation key, which could expose email verification processes and associated data.",
-    source: "[\\--.\\w]{0,50}?(?:mailgun)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(pubkey-[0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:mailgun)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(pubkey-[0-9a-f]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["mailgun"],
@@ -1377,7 +1377,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "mailgun-signing-key",
     description: "Uncovered a Mailgun webhook signing key, potentially compromising email automation and data integrity.",
-    source: "[\\--.\\w]{0,50}?(?:mailgun)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-h]{32}-[0-9a-h]{8}-[0-9a-h]{8})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:mailgun)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-h]{32}-[0-9a-h]{8}-[0-9a-h]{8})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["mailgun"],
@@ -1387,7 +1387,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "mapbox-api-token",
     description: "Detected a MapBox API token, posing a risk to geospatial services and sensitive location data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:mapbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(pk\\.[0-9a-z]{60}\\.[0-9a-z]{22})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:mapbox)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(pk\\.[0-9a-z]{60}\\.[0-9a-z]{22})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["mapbox"],
@@ -1397,7 +1397,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "mattermost-access-token",
     description: "Identified a Mattermost Access Token, which may compromise team communication channels and data privacy.",
-    source: "[\\--.\\w]{0,50}?(?:mattermost)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{26})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:mattermost)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{26})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["mattermost"],
@@ -1417,7 +1417,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "messagebird-api-token",
     description: "Found a MessageBird API token, risking unauthorized access to communication platforms and message data.",
-    source: "[\\--.\\w]{0,50}?(?:message[\\-_]?bird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{25})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:message[\\-_]?bird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{25})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["messagebird","message-bird","message_bird"],
@@ -1427,7 +1427,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "messagebird-client-id",
     description: "Discovered a MessageBird client ID, potentially compromising API integrations and sensitive communication data.",
-    source: "[\\--.\\w]{0,50}?(?:message[\\-_]?bird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:message[\\-_]?bird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["messagebird","message-bird","message_bird"],
@@ -1447,7 +1447,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "netlify-access-token",
     description: "Detected a Netlify Access Token, potentially compromising web hosting services and site management.",
-    source: "[\\--.\\w]{0,50}?(?:netlify)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{40,46})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:netlify)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{40,46})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["netlify"],
@@ -1457,7 +1457,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "new-relic-browser-api-token",
     description: "Identified a New Relic ingest browser API token, risking unauthorized access to application performance data and analytics.",
-    source: "[\\--.\\w]{0,50}?(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(NRJS-[0-9a-f]{19})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(NRJS-[0-9a-f]{19})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["nrjs-"],
@@ -1467,7 +1467,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "new-relic-insert-key",
     description: "Discovered a New Relic insight insert key, compromising data injection into the platform.",
-    source: "[\\--.\\w]{0,50}?(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(NRII-[\\-0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(NRII-[\\-0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["nrii-"],
@@ -1477,7 +1477,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "new-relic-user-api-id",
     description: "Found a New Relic user API ID, posing a risk to application monitoring services and data integrity.",
-    source: "[\\--.\\w]{0,50}?(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["new-relic","newrelic","new_relic"],
@@ -1487,7 +1487,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "new-relic-user-api-key",
     description: "Discovered a New Relic user API Key, which could lead to compromised application insights and performance monitoring.",
-    source: "[\\--.\\w]{0,50}?(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(NRAK-[0-9a-z]{27})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:new-relic|newrelic|new_relic)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(NRAK-[0-9a-z]{27})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["nrak"],
@@ -1528,7 +1528,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "nytimes-access-token",
     description: "Detected a Nytimes Access Token, risking unauthorized access to New York Times APIs and content services.",
-    source: "[\\--.\\w]{0,50}?(?:nytimes|new-york-times,|newyorktimes)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:nytimes|new-york-times,|newyorktimes)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9=_a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["nytimes","new-york-times","newyorktimes"],
@@ -1548,7 +1548,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "okta-access-token",
     description: "Identified an Okta Access Token, which may compromise identity management services and user authentication data.",
-    source: "[\\--.\\w]{0,50}?(?:[\\--.\\w]{0,50}?(?:(?:[Oo]kta|OKTA))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(00[\\-=\\w]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:(?:[Oo]kta|OKTA))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(00[\\-=\\w]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["okta"],
@@ -1588,7 +1588,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "plaid-api-token",
     description: "Discovered a Plaid API Token, potentially compromising financial data aggregation and banking services.",
-    source: "[\\--.\\w]{0,50}?(?:plaid)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:plaid)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["plaid"],
@@ -1598,7 +1598,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "plaid-client-id",
     description: "Uncovered a Plaid Client ID, which could lead to unauthorized financial service integrations and data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:plaid)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{24})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:plaid)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{24})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["plaid"],
@@ -1608,7 +1608,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "plaid-secret-key",
     description: "Detected a Plaid Secret key, risking unauthorized access to financial accounts and sensitive transaction data.",
-    source: "[\\--.\\w]{0,50}?(?:plaid)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{30})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:plaid)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{30})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["plaid"],
@@ -1678,7 +1678,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "privateai-api-token",
     description: "Identified a PrivateAI Token, posing a risk of unauthorized access to AI services and data manipulation.",
-    source: "[\\--.\\w]{0,50}?(?:[\\--.\\w]{0,50}?(?:[pP][rR][iI][vV][aA][tT][eE][\\-_]?[aA][iI])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:[pP][rR][iI][vV][aA][tT][eE][\\-_]?[aA][iI])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{32})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["privateai","private_ai","private-ai"],
@@ -1708,7 +1708,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "rapidapi-access-token",
     description: "Uncovered a RapidAPI Access Token, which could lead to unauthorized access to various APIs and data services.",
-    source: "[\\--.\\w]{0,50}?(?:rapidapi)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{50})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:rapidapi)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([\\-0-9_a-z]{50})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["rapidapi"],
@@ -1748,7 +1748,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sendbird-access-id",
     description: "Discovered a Sendbird Access ID, which could compromise chat and messaging platform integrations.",
-    source: "[\\--.\\w]{0,50}?(?:sendbird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:sendbird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["sendbird"],
@@ -1758,7 +1758,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sendbird-access-token",
     description: "Uncovered a Sendbird Access Token, potentially risking unauthorized access to communication services and user data.",
-    source: "[\\--.\\w]{0,50}?(?:sendbird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:sendbird)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["sendbird"],
@@ -1788,7 +1788,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sentry-access-token",
     description: "Found a Sentry.io Access Token (old format), risking unauthorized access to error tracking services and sensitive application data.",
-    source: "[\\--.\\w]{0,50}?(?:sentry)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:sentry)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{64})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["sentry"],
@@ -1898,7 +1898,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sidekiq-secret",
     description: "Discovered a Sidekiq Secret, which could lead to compromised background job processing and application data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:BUNDLE_ENTERPRISE__CONTRIBSYS__COM|BUNDLE_GEMS__CONTRIBSYS__COM)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}:[0-9a-f]{8})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:BUNDLE_ENTERPRISE__CONTRIBSYS__COM|BUNDLE_GEMS__CONTRIBSYS__COM)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}:[0-9a-f]{8})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["bundle_enterprise__contribsys__com","bundle_gems__contribsys__com"],
@@ -2008,7 +2008,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "snyk-api-token",
     description: "Uncovered a Snyk API token, potentially compromising software vulnerability scanning and code security.",
-    source: "[\\--.\\w]{0,50}?(?:snyk[\\--._]?(?:(?:api|oauth)[\\--._]?)?(?:key|token))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:snyk[\\--._]?(?:(?:api|oauth)[\\--._]?)?(?:key|token))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["snyk"],
@@ -2018,7 +2018,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sonar-api-token",
     description: "Uncovered a Sonar API token, potentially compromising software vulnerability scanning and code security.",
-    source: "[\\--.\\w]{0,50}?(?:sonar[\\--._]?(login|token))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}((?:squ_|sqp_|sqa_)?[\\-0-9=_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:sonar[\\--._]?(login|token))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}((?:squ_|sqp_|sqa_)?[\\-0-9=_a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 2,
     keywords: ["sonar"],
@@ -2048,7 +2048,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "squarespace-access-token",
     description: "Identified a Squarespace Access Token, which may compromise website management and content control on Squarespace.",
-    source: "[\\--.\\w]{0,50}?(?:squarespace)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:squarespace)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["squarespace"],
@@ -2068,7 +2068,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sumologic-access-id",
     description: "Discovered a SumoLogic Access ID, potentially compromising log management services and data analytics integrity.",
-    source: "[\\--.\\w]{0,50}?(?:[\\--.\\w]{0,50}?(?:(?:[Ss]umo|SUMO))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(su[0-9A-Za-z]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:(?:[Ss]umo|SUMO))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3})(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(su[0-9A-Za-z]{12})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["sumo"],
@@ -2078,7 +2078,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "sumologic-access-token",
     description: "Uncovered a SumoLogic Access Token, which could lead to unauthorized access to log data and analytics insights.",
-    source: "[\\--.\\w]{0,50}?(?:(?:[Ss]umo|SUMO))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{64})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
+    source: "(?:(?:[Ss]umo|SUMO))(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9A-Za-z]{64})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["sumo"],
@@ -2088,7 +2088,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "telegram-bot-api-token",
     description: "Detected a Telegram Bot API Token, risking unauthorized bot operations and message interception on Telegram.",
-    source: "[\\--.\\w]{0,50}?(?:[tT][eE][lL][eE][gG][rR])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{5,16}:(?:A)[\\-0-9A-Z_a-z]{34})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
+    source: "(?:[tT][eE][lL][eE][gG][rR])(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{5,16}:(?:A)[\\-0-9A-Z_a-z]{34})(?:[\"';`\\s]|\\\\[NRnr]|$|[!),.?](?:\\s|$))",
     flags: "",
     secretGroup: 0,
     keywords: ["telegr"],
@@ -2098,7 +2098,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "travisci-access-token",
     description: "Identified a Travis CI Access Token, potentially compromising continuous integration services and codebase security.",
-    source: "[\\--.\\w]{0,50}?(?:travis)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{22})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:travis)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{22})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["travis"],
@@ -2118,7 +2118,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "twitch-api-token",
     description: "Discovered a Twitch API token, which could compromise streaming services and account integrations.",
-    source: "[\\--.\\w]{0,50}?(?:twitch)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{30})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:twitch)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{30})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["twitch"],
@@ -2128,7 +2128,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "twitter-access-secret",
     description: "Uncovered a Twitter Access Secret, potentially risking unauthorized Twitter integrations and data breaches.",
-    source: "[\\--.\\w]{0,50}?(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{45})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{45})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["twitter"],
@@ -2138,7 +2138,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "twitter-access-token",
     description: "Detected a Twitter Access Token, posing a risk of unauthorized account operations and social media data exposure.",
-    source: "[\\--.\\w]{0,50}?(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{15,25}-[0-9A-Za-z]{20,40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9]{15,25}-[0-9A-Za-z]{20,40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["twitter"],
@@ -2148,7 +2148,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "twitter-api-key",
     description: "Identified a Twitter API Key, which may compromise Twitter application integrations and user data security.",
-    source: "[\\--.\\w]{0,50}?(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{25})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{25})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["twitter"],
@@ -2158,7 +2158,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "twitter-api-secret",
     description: "Found a Twitter API Secret, risking the security of Twitter app integrations and sensitive data access.",
-    source: "[\\--.\\w]{0,50}?(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{50})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{50})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["twitter"],
@@ -2168,7 +2168,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "twitter-bearer-token",
     description: "Discovered a Twitter Bearer Token, potentially compromising API access and data retrieval from Twitter.",
-    source: "[\\--.\\w]{0,50}?(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(A{22}[%0-9A-Za-z]{80,100})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:twitter)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(A{22}[%0-9A-Za-z]{80,100})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["twitter"],
@@ -2178,7 +2178,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "typeform-api-token",
     description: "Uncovered a Typeform API token, which could lead to unauthorized survey management and data collection.",
-    source: "[\\--.\\w]{0,50}?(?:typeform)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(tfp_[\\--.0-9=_a-z]{59})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:typeform)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(tfp_[\\--.0-9=_a-z]{59})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["tfp_"],
@@ -2208,7 +2208,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "yandex-access-token",
     description: "Found a Yandex Access Token, posing a risk to Yandex service integrations and user data privacy.",
-    source: "[\\--.\\w]{0,50}?(?:yandex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(t1\\.[\\-0-9A-Z_a-z]+[=]{0,2}\\.[\\-0-9A-Z_a-z]{86}[=]{0,2})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:yandex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(t1\\.[\\-0-9A-Z_a-z]+[=]{0,2}\\.[\\-0-9A-Z_a-z]{86}[=]{0,2})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["yandex"],
@@ -2218,7 +2218,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "yandex-api-key",
     description: "Discovered a Yandex API Key, which could lead to unauthorized access to Yandex services and data manipulation.",
-    source: "[\\--.\\w]{0,50}?(?:yandex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(AQVN[\\-0-9A-Z_a-z]{35,38})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:yandex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(AQVN[\\-0-9A-Z_a-z]{35,38})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["yandex"],
@@ -2228,7 +2228,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "yandex-aws-access-token",
     description: "Uncovered a Yandex AWS Access Token, potentially compromising cloud resource access and data security on Yandex Cloud.",
-    source: "[\\--.\\w]{0,50}?(?:yandex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(YC[\\-0-9A-Z_a-z]{38})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:yandex)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}(YC[\\-0-9A-Z_a-z]{38})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["yandex"],
@@ -2238,7 +2238,7 @@ export const GITLEAKS_RULES: readonly SecretRule[] = [
   {
     id: "zendesk-secret-key",
     description: "Detected a Zendesk Secret Key, risking unauthorized access to customer support services and sensitive ticketing data.",
-    source: "[\\--.\\w]{0,50}?(?:zendesk)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
+    source: "(?:zendesk)(?:[\\x09 \\--.\\w]{0,20})[\"'\\s]{0,3}(?:=|>|:{1,3}=|\\|\\||:|=>|\\?=|,)[\"'=`\\s]{0,5}([0-9a-z]{40})(?:[\"';`\\s]|\\\\[nr]|$|[!),.?](?:\\s|$))",
     flags: "i",
     secretGroup: 0,
     keywords: ["zendesk"],

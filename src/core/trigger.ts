@@ -99,6 +99,15 @@ export function repoAffinity(facts: IncidentFacts, d: DeploymentFact, mentionsSe
   return { value: 0.5, reason: `${label} is not the impacted service's repository; only its content can link it to the failure` };
 }
 
+/** Raising a pool, concurrency, queue or memory limit gives more room: it cannot explain running out of it. */
+function raisesHeadroom(c: { key: string; from: string | null; to: string | null }, mode: FailureMode): boolean {
+  if (!['connection_pool', 'capacity', 'memory', 'rate_limit'].includes(mode)) return false;
+  const a = Number(c.from);
+  const b = Number(c.to);
+  if (!Number.isFinite(a) || !Number.isFinite(b) || c.from === null || c.to === null) return false;
+  return b > a && !/min_?idle|timeout|ttl|interval|delay|backoff/i.test(c.key);
+}
+
 function cronField(field: string, value: number): boolean {
   return field.split(',').some((part) => {
     const [range, stepText] = part.split('/');
@@ -247,7 +256,9 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if ((n.kind === 'name' || n.kind === 'key') && (signals.benignTokens.has(lower) || lower.length < 6)) continue;
     if (n.kind === 'package' && lower.length < 3) continue;
     const variants = n.kind === 'package' ? packageVariants(n.name) : [n.name];
-    if (!variants.some((v) => namesIn(signals.errorText, v))) continue;
+    // a bare record label (`queue`) is named by the errors as a host under some zone (`queue.acme.co`)
+    const asHostLabel = n.kind === 'host' && !n.name.includes('.') && new RegExp(`(^|[^\\w.-])${escapeRe(n.name)}\\.[a-z0-9-]+\\.[a-z]`, 'i').test(signals.errorText);
+    if (!asHostLabel && !variants.some((v) => namesIn(signals.errorText, v))) continue;
     linkedNames.push(n);
     already.add(lower);
     if (linkedNames.length >= 3) break;
@@ -276,6 +287,27 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   specific += linkedNames.length + Math.min(introduced.length, 1);
   nameLinks += linkedNames.length;
 
+  // Runs of a long snake_case name: `idx_line_items_default_mode` and errors about `line_items`.
+  if (!linkedNames.length) {
+    for (const n of change.names) {
+      if (n.kind === 'package' || !n.name.includes('_')) continue;
+      const parts = n.name.toLowerCase().split('_').filter(Boolean);
+      if (parts.length < 3) continue;
+      let run: string | null = null;
+      for (let len = parts.length - 1; len >= 2 && !run; len--) {
+        for (let i = 0; i + len <= parts.length && !run; i++) {
+          const piece = parts.slice(i, i + len).join('_');
+          if (piece.length >= 8 && !signals.benignTokens.has(piece) && !serviceNames.includes(piece) && namesIn(signals.errorText, piece)) run = piece;
+        }
+      }
+      if (!run) continue;
+      specific++;
+      nameLinks++;
+      weights.push(0.3);
+      evidence.push(`the change's \`${n.name}\` and the errors both name \`${run}\``);
+      break;
+    }
+  }
   // Partial matches: `new_tax_engine` in a diff and `TaxEngineError` in the errors name one thing.
   const exact = new Set(matched.map((m) => m.toLowerCase()));
   const partial: string[] = [];
@@ -326,7 +358,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if (sig) {
       specific++;
       valueShown = true;
-      weights.push(0.2);
+      weights.push(0.35);
       evidence.push(`${describeConfigChange(c)}; errors show the new limit: "${sig.sample.slice(0, 120)}"`);
       break;
     }
@@ -341,7 +373,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
       connection_pool: [...errorText.matchAll(/\(\s*\d+\s*\/\s*(\d+)\s*\)|pool\D{0,12}\d+\s*\/\s*(\d+)/gi)].map((m) => (m[1] ?? m[2])!),
     };
     for (const mode of shared) {
-      const governing = change.configChanges.find((c) => c.to !== null && modesOfChange(c.key).includes(mode));
+      const governing = change.configChanges.find((c) => c.to !== null && modesOfChange(c.key).includes(mode) && !raisesHeadroom(c, mode));
       if (!governing) continue;
       const limits = quoted[mode] ?? [];
       if (limits.length && !limits.includes(governing.to!)) continue;
@@ -424,7 +456,8 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       const targeted = later.commits.some((c) => c.revertsSha || c.packages.length || c.configChanges.length);
       const laterText = `${later.description}\n${later.commits.map((c) => c.subject).join('\n')}`.toLowerCase();
       // "Rollback of release-7" names what it undoes; a bare "rollback" undoes the latest deployment.
-      const named = sameRepo.filter((x) => x.index < later.index && handlesOf(x).some((h) => h !== (later.sha ?? '').slice(0, 7).toLowerCase() && namesIn(laterText, h)));
+      const handlesWithRef = (x: DeploymentFact) => [...handlesOf(x), ...(x.ref && x.ref !== later.ref ? [x.ref.toLowerCase()] : [])];
+      const named = sameRepo.filter((x) => x.index < later.index && x.finishedMs !== null && handlesWithRef(x).some((h) => h !== (later.sha ?? '').slice(0, 7).toLowerCase() && namesIn(laterText, h)));
       const target = named.length ? named[named.length - 1] : latestBefore;
       const saysRollback = target === d && !targeted && UNDO_WORDS.test(laterText);
       const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || saysRollback;
