@@ -189,6 +189,10 @@ export class KeywordScanner {
   }
 }
 
+/** Window and overlap of find() on long texts; the overlap is longer than any token the rules find. */
+const SCAN_WINDOW = 4096;
+const SCAN_OVERLAP = 512;
+
 export interface RuleSetOptions {
   /** Rule ids not to use (e.g. replaced by a project rule). */
   exclude?: ReadonlySet<string>;
@@ -295,8 +299,21 @@ export class SecretRuleSet {
     return { rules, extra };
   }
 
-  /** Secrets found by the given rules (from candidates()), in rule order. */
+  /**
+   * Secrets found by the given rules (from candidates()), in rule order. A long text is scanned in
+   * overlapping windows: some rules look far ahead from every keyword (a curl command up to its
+   * header), which on a hostile text full of keywords would cost its length squared.
+   */
   find(text: string, candidates: readonly number[]): SecretFinding[] {
+    if (text.length <= SCAN_WINDOW) return this.#findIn(text, 0, candidates);
+    const findings: SecretFinding[] = [];
+    for (let start = 0; ; start += SCAN_WINDOW - SCAN_OVERLAP) {
+      findings.push(...this.#findIn(text.slice(start, start + SCAN_WINDOW), start, candidates));
+      if (start + SCAN_WINDOW >= text.length) return findings;
+    }
+  }
+
+  #findIn(text: string, offset: number, candidates: readonly number[]): SecretFinding[] {
     const findings: SecretFinding[] = [];
     for (const index of candidates) {
       const rule = this.#rules[index]!;
@@ -308,7 +325,7 @@ export class SecretRuleSet {
           continue;
         }
         const finding = this.#finding(rule, m, text);
-        if (finding) findings.push(finding);
+        if (finding) findings.push({ ...finding, start: finding.start + offset, end: finding.end + offset });
       }
     }
     return findings;
