@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Redactor, redactSecrets, type PersonAlias, type RedactionKind } from '../src/core/redact.js';
+import { readFileSync } from 'node:fs';
+import { clipWhole, Redactor, redactSecrets, type PersonAlias, type RedactionKind } from '../src/core/redact.js';
+import { KeywordScanner } from '../src/core/secretRules.js';
+import { GITLEAKS_COMMIT, GITLEAKS_RULES } from '../src/core/secretRules.generated.js';
+// @ts-expect-error -- plain ESM script without type declarations
+import { convert, parseToml, translateGoRegex } from '../scripts/refresh-secret-rules.mjs';
 
 const R = '[REDACTED]';
 
@@ -307,6 +312,153 @@ describe('non-secrets', () => {
   });
 });
 
+describe('provider tokens (gitleaks default rules)', () => {
+  // Fake tokens in each provider's published shape.
+  const TOKENS: Array<[string, string]> = [
+    ['sendgrid-api-token', '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'],
+    ['npm-access-token', 'npm_zc4CmqMN9rCT94x3eIBxsyN6grlM9BJljGhH'],
+    ['twilio-api-key', 'SKce1fde4f6c0e233c1eeb185070de9d40'],
+    ['openai-api-key', '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'],
+    ['anthropic-api-key', 'sk-ant-api03-KVEt7tFABoLiR-6jGP5TuSK-jj8DadX_c7x8isy5Yn4z5uARSYv-hvqKaP8MjQlT-awCLfhnsBrBg3yj2mLTRgRjthzycAA'],
+    ['heroku-api-key-v2', 'HRKU-AAFD1T_KI2YTAnjKy-EfnBf4Sx7CfO8lrFAWCUMo7be_OGLKoxz2p7ZTEb5H'],
+    ['shopify-access-token', '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'],
+    ['pypi-upload-token', 'pypi-AgEIcHlwaS5vcmc2r_y9D1pjziKeoQRdkEPD-i8TFTbVFU4njzZXzuFX941EFDJSc1Zrb5pwzQmaoVTFLhQxs'],
+    ['digitalocean-pat', 'dop_v1_81985d949f56b3f6bfab1a6d556f83eb7ea6a9d8109d2805609142ba0661423b'],
+  ];
+
+  it.each(TOKENS)('finds a %s pasted in chat and counts it under the rule id', (rule, token) => {
+    const { out, counts } = redactOne(`the worker still uses ${token} for this`);
+    expect(out).toBe(`the worker still uses ${R} for this`);
+    secretsGone(out, token);
+    expect(counts).toEqual({ [rule]: 1 });
+  });
+
+  it('finds a token that ends a sentence, and one in quotes or at the end of the text', () => {
+    const [, sendgrid] = TOKENS[0]!;
+    const [, digitalocean] = TOKENS[8]!;
+    expect(redactOne(`the droplet API key is ${digitalocean}. Rotating it now.`).out).toBe(`the droplet API key is ${R}. Rotating it now.`);
+    expect(redactOne(`("${sendgrid}")`).out).toBe(`("${R}")`);
+    expect(redactOne(`mail relay: ${sendgrid}`).out).toBe(`mail relay: ${R}`);
+  });
+
+  it('a provider keyword alone changes nothing (no token, too little entropy, a gitleaks allowlist)', () => {
+    const text = [
+      'SKU-123456 reserved; twilio SK is configured elsewhere',
+      'npm_config_cache=/tmp/npm and sendgrid is the mail provider',
+      'heroku app restarted, sumo query saved',
+    ].join('\n');
+    const r = new Redactor();
+    expect(r.redact(text)).toBe(text);
+    expect(r.total()).toBe(0);
+  });
+
+  it('the key=value rule still runs first: a provider token under a secret key name keeps that kind', () => {
+    const [, npm] = TOKENS[1]!;
+    expect(redactOne(`NPM_TOKEN=${npm}`)).toMatchObject({ out: `NPM_TOKEN=${R}`, counts: { secret_assignment: 1 } });
+  });
+});
+
+describe('contextual rule: a random-looking value after a key name', () => {
+  const ACCOUNT_KEY = 'wcGDjRoPsc2FwZsKZxaj3AI1ATBORC3YQAdFtORecA/TtqJcccQ42dSXuH/I9k1XzAQotD1Mbff2JXa2fBFSzC==';
+
+  it('redacts an Azure storage AccountKey inside a connection string, keeping the rest', () => {
+    const { out, counts } = redactOne(
+      `DefaultEndpointsProtocol=https;AccountName=rbexports;AccountKey=${ACCOUNT_KEY};EndpointSuffix=core.windows.net`,
+    );
+    expect(out).toBe(`DefaultEndpointsProtocol=https;AccountName=rbexports;AccountKey=${R};EndpointSuffix=core.windows.net`);
+    expect(counts).toEqual({ high_entropy_value: 1 });
+  });
+
+  it('redacts a Datadog application key, a SAS signature and a connection-string password', () => {
+    expect(redactOne('DD_APP_KEY=b8d133b57da4bc14663a9ee82fa68cae0b139d2d').out).toBe(`DD_APP_KEY=${R}`);
+    expect(redactOne('https://acct.blob.core.windows.net/c/f.csv?sv=2022-11-02&sp=r&sig=Lgk13jU6yC66P%2BkBdl2AHBApS5JCeEjGwzExTewV0kW%3D').out).toBe(
+      `https://acct.blob.core.windows.net/c/f.csv?sv=2022-11-02&sp=r&sig=${R}`,
+    );
+    expect(redactOne('Server=tcp:wh.example,1433;User ID=svc;Password=Zx81!pQ#4cCP1nn5;Encrypt=True').out).toBe(
+      `Server=tcp:wh.example,1433;User ID=svc;Password=${R};Encrypt=True`,
+    );
+  });
+
+  it('redacts a bare AWS secret key pasted next to its key id, never a commit id', () => {
+    const sha = '9fceb02d0ae598e95dc970b74767f19372d61af8';
+    const { out } = redactOne(`notifier has ${AWS_KEY_ID} / ${AWS_SECRET} baked in since ${sha}`);
+    expect(out).toBe(`notifier has ${R} / ${R} baked in since ${sha}`);
+  });
+
+  it('keeps identifiers under key names: commit ids, UUIDs, times, paths, database and cache keys', () => {
+    const text = [
+      'cache_key=9fceb02d0ae598e95dc970b74767f19372d61af8 partition_key=usr_4821x9 idempotency_key=3f9a2c41b7d04e5f8a6b1c2d3e4f5a6b',
+      'key=123e4567-e89b-12d3-a456-426614174000 sort_key: 2024-05-20T14:03:22.000Z',
+      'signing_key=/etc/hindsight/keys/signing.pem primary_key=order_id',
+      'key: checkout.http.request.duration.p99 host=ip-10-0-3-17.ec2.internal deployment_id=5520193385',
+    ].join('\n');
+    const r = new Redactor();
+    expect(r.redact(text)).toBe(text);
+    expect(r.total()).toBe(0);
+  });
+});
+
+describe('clipWhole', () => {
+  it('cuts at a word boundary, so a credential is kept whole or left out', () => {
+    const token = 'dop_v1_81985d949f56b3f6bfab1a6d556f83eb7ea6a9d8109d2805609142ba0661423b';
+    const text = `droplet API ${token} was rotated`;
+    for (let max = 10; max < text.length; max++) {
+      const cut = clipWhole(text, max);
+      expect(cut.length).toBeLessThanOrEqual(max);
+      expect(cut.endsWith('…')).toBe(true);
+      // either the whole token or none of it
+      expect(cut.includes(token) || !cut.includes(token.slice(0, 8))).toBe(true);
+    }
+    expect(clipWhole('short  text\n', 40)).toBe('short text');
+  });
+
+  it('a private key flattened onto one line and cut is still redacted', () => {
+    const flat = clipWhole(['pasted:', '-----BEGIN RSA PRIVATE KEY-----', ...PEM_BODY, '-----END RSA PRIVATE KEY-----'].join('\n'), 150);
+    expect(flat).toContain('-----BEGIN');
+    const out = redactSecrets(flat);
+    for (const line of PEM_BODY) secretsGone(out, line);
+  });
+});
+
+describe('rule data and scanner', () => {
+  it('the generated rules match the vendored gitleaks.toml (run scripts/refresh-secret-rules.mjs)', () => {
+    const toml = readFileSync(new URL('../third_party/gitleaks/gitleaks.toml', import.meta.url), 'utf8');
+    const converted = convert(parseToml(toml)) as { rules: Array<{ id: string; source: string }>; skipped: unknown[] };
+    expect(converted.rules.map((r) => [r.id, r.source])).toEqual(GITLEAKS_RULES.map((r) => [r.id, r.source]));
+    expect(GITLEAKS_COMMIT).toBe(readFileSync(new URL('../third_party/gitleaks/COMMIT', import.meta.url), 'utf8').trim());
+    // more than 95% of the rules are used
+    expect(converted.rules.length / (converted.rules.length + converted.skipped.length)).toBeGreaterThan(0.95);
+  });
+
+  it('translates Go RE2 case-insensitive regions and classes to JavaScript', () => {
+    const t = (go: string) => {
+      const { source, flags } = translateGoRegex(go) as { source: string; flags: string };
+      return new RegExp(source, flags);
+    };
+    expect(t('(?i)abc').test('ABC')).toBe(true);
+    const mixed = t('(?i)x(?-i:Ab)y');
+    expect(mixed.test('XAbY')).toBe(true);
+    expect(mixed.test('XABY')).toBe(false);
+    const inline = t('hf_(?i:[a-z]{3})');
+    expect(inline.test('hf_aBc')).toBe(true);
+    expect(inline.test('HF_abc')).toBe(false);
+    expect(t('pat[[:alnum:]]{2}\\z').test('patA9')).toBe(true);
+    expect(t('a(?s:.)b').test('a\nb')).toBe(true);
+    expect(t('a.b').test('a\nb')).toBe(false);
+    expect(t('[^]]+').test(']')).toBe(false);
+  });
+
+  it('the keyword scanner finds every occurrence, overlapping, any case, any digit for a digit', () => {
+    const scanner = new KeywordScanner(['sk', 'sk-ant-api03', 'ey', 'key', '+0']);
+    const hits: number[] = [];
+    scanner.scan('SK-ANT-API47 KEY +4', (id) => hits.push(id));
+    expect(hits.sort()).toEqual([0, 1, 2, 3, 4]);
+    const none: number[] = [];
+    scanner.scan('GET /v1/cart 200 in 35ms', (id) => none.push(id));
+    expect(none).toEqual([]);
+  });
+});
+
 describe('people', () => {
   const people: PersonAlias[] = [
     { alias: 'Jane Doe', replacement: 'the on-call responder' },
@@ -530,6 +682,11 @@ describe('large and hostile inputs', () => {
       '<@U123|'.repeat(n / 7),
       'password: "' + 'a'.repeat(n),
       'http://' + 'a'.repeat(n) + ':' + 'b'.repeat(n),
+      // provider rules that look far ahead of a keyword, or start with optional key names
+      'curl '.repeat(n / 5),
+      'curl -H x\n'.repeat(n / 10),
+      'sumo.'.repeat(n / 5) + '=',
+      'heroku_api '.repeat(n / 11),
     ];
     const r = new Redactor([{ alias: 'Jane Doe', replacement: 'x' }]);
     // Catastrophic backtracking would hang here until the suite's timeout; speed itself is

@@ -209,6 +209,8 @@ const CONTEXT_VALUE_RE = /^[A-Za-z0-9+/=_~.%-]{16,}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE_START_RE = /^\d{4}-\d{2}-\d{2}/;
 const PATH_LIKE_RE = /^\/|\/.*\.[A-Za-z]{1,5}$/;
+/** Metric, host and module names: lower-case words joined by dots. */
+const DOTTED_NAME_RE = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$/;
 const MIN_CONTEXT_ENTROPY = 3.2;
 
 function isContextKey(key: string): boolean {
@@ -226,6 +228,7 @@ function looksRandom(value: string): boolean {
     !UUID_RE.test(value) &&
     !DATE_START_RE.test(value) &&
     !PATH_LIKE_RE.test(value) &&
+    !DOTTED_NAME_RE.test(value) &&
     shannonEntropy(value) >= MIN_CONTEXT_ENTROPY
   );
 }
