@@ -464,7 +464,7 @@ export async function main(argv: string[]): Promise<number> {
       return (err as { notFound?: boolean }).notFound ? 2 : 1;
     }
     process.stderr.write(`hindsight: internal error: ${redactSecrets((err as Error)?.message ?? String(err))}\n`);
-    if (process.env.HINDSIGHT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    if (process.env.HINDSIGHT_DEBUG) process.stderr.write(`${redactSecrets((err as Error)?.stack ?? '')}\n`);
     return 1;
   }
 }
