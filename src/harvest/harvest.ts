@@ -1,7 +1,7 @@
 // The harvest: one incident id -> a context bundle v1, every configured source read
 // independently. A source that fails is recorded in harvest.errors and the rest goes on; a
 // source that is not configured is skipped, not an error.
-import { validateBundle, type Bundle } from '../core/bundle.js';
+import { readBundle, type Bundle } from '../core/bundle.js';
 import { redactSecrets } from '../core/redact.js';
 import { ENGINE_VERSION } from '../core/analyze.js';
 import { ConfigError, serviceMapping, type HarvestConfig } from './config.js';
@@ -167,5 +167,7 @@ export async function harvestIncident(incidentId: string, config: HarvestConfig,
     },
     sources,
   };
-  return { bundle: validateBundle(bundle), sources: statuses };
+  // One odd vendor record must not cost the whole post-mortem: it is left out and listed in
+  // harvest.skipped, which the report shows among what the analysis could not see.
+  return { bundle: readBundle(bundle).bundle, sources: statuses };
 }
