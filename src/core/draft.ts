@@ -69,8 +69,17 @@ function dependencyName(facts: IncidentFacts, signals: IncidentSignals): string 
   return null;
 }
 
+function isChangeRecord(change: ChangeAnalysis): boolean {
+  return change.files[0]?.filename.startsWith('change event ') ?? false;
+}
+
 function changeDescription(change: ChangeAnalysis): string {
   const parts: string[] = [];
+  if (isChangeRecord(change)) {
+    // A change event's details are whatever its tool sent: only settings that moved are worth a phrase.
+    const moved = change.configChanges.filter((c) => c.from !== null && c.to !== null).slice(0, 2);
+    return moved.length ? moved.map((c) => `moves ${c.key} from ${c.from} to ${c.to}`).join(' and ') : `rolls out "${clip(change.subject, 100)}"`;
+  }
   if (change.configChanges.length) parts.push(change.configChanges.slice(0, 2).map(configChangePhrase).join(' and '));
   const runtimeFiles = change.files.filter((f) => !['docs', 'test', 'ci'].includes(f.cls));
   const added = runtimeFiles.filter((f) => f.status === 'added').map((f) => f.filename);
@@ -162,6 +171,7 @@ function buildActions(
   trig: CandidateAssessment | null,
   mode: FailureMode | null,
   mitigation: DeploymentFact | null,
+  latent: CandidateAssessment | null = null,
 ): ActionItem[] {
   const service = facts.service ?? 'the service';
   const change = trig?.culprit?.change ?? null;
@@ -232,7 +242,12 @@ function buildActions(
       }
       default: {
         const what = change.configChanges.length ? configChangePhrase(change.configChanges[0]!) : `${change.riskReason}`;
-        out.push(action(`Add a regression test for the behaviour changed by ${short}${file ? ` (${file})` : ''}`, 'P1', 'prevent',
+        if (isChangeRecord(change)) {
+          if (!latent) {
+            out.push(action(`Validate ${trig.deployment.tool ?? 'recorded'} changes against the code that consumes them before rollout`, 'P1', 'prevent',
+              `${capitalise(describeChange(trig.deployment))} rolled out "${clip(change.subject, 100)}"; errors started ${formatDuration(Math.max(0, signals.anomalyOnsetMs - (trig.deployment.finishedMs ?? signals.anomalyOnsetMs)))} later (${sample}).`, labelSet(facts, modeLabels), 9));
+          }
+        } else out.push(action(`Add a regression test for the behaviour changed by ${short}${file ? ` (${file})` : ''}`, 'P1', 'prevent',
           `Commit ${short} ${what}; errors started ${formatDuration(Math.max(0, signals.anomalyOnsetMs - (trig.deployment.finishedMs ?? signals.anomalyOnsetMs)))} after it went live (${sample}).`, labelSet(facts, modeLabels), 9));
         if (mode && mode !== 'crash') {
           out.push(action(`Alert on ${modeLabel(mode)} for ${service} before it reaches users`, 'P2', 'detect',
@@ -283,6 +298,13 @@ function buildActions(
     }
   }
 
+  const latentChange = latent?.culprit?.change ?? null;
+  if (trig && latent && latentChange) {
+    const file = mostSpecificFile(latentChange) ?? 'the code that failed';
+    const source = trig.deployment.origin === 'github' ? `${trig.deployment.repo}` : `${trig.deployment.tool ?? 'change'} rollouts`;
+    out.push(action(`Test ${file} against every input shape ${source} can produce, and validate pushes against it before rollout`, 'P1', 'prevent',
+      `The code shipped by ${describeChange(latent.deployment)} (commit ${latentChange.sha.slice(0, 7)}) was live without failing until ${describeChange(trig.deployment)} exercised it (${sample}).`, labelSet(facts, ['testing', 'latent-defect']), 11));
+  }
   if (lag > 3 * 60_000 && signals.primarySpike) {
     out.push(action(`Page on ${signals.primarySpike.metric} within minutes of a sustained rise`, 'P2', 'detect',
       `${spikeEvidence(signals.primarySpike)}, but the page only came at ${formatMs(facts.createdMs)} (${formatDuration(lag)} later).`, labelSet(facts, ['alerting']), 5));
@@ -391,11 +413,16 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const latent = trig.latent?.culprit
       ? ` The latent defect was shipped earlier, in ${describeChange(trig.latent.deployment)} (commit ${trig.latent.culprit.change.sha.slice(0, 7)}, "${clip(trig.latent.culprit.change.subject, 80)}"${latentFrom !== null && d.finishedMs !== null ? `, ${formatDuration(d.finishedMs - latentFrom)} before the trigger` : ''}): that code had been live without failing until this change exercised it, so both belong to the root cause.`
       : '';
+    const linkedName = t.culprit?.evidence.map((e) => /^the change (?:names|brings in) (?:the [a-z]+ )?(`[^`]+`)/.exec(e)?.[1]).find(Boolean);
     const named = t.culprit?.evidence.find((e) => e.startsWith('error logs and alerts name '));
-    const namedPart = named ? ` The errors name what it changed: ${named.replace(/^error logs and alerts name /, '').replace(/, which the diff changes$/, '')}.` : '';
+    const namedPart = linkedName
+      ? ` The errors name ${linkedName}, which this change brought in or changed.`
+      : named
+        ? ` The errors name what it changed: ${named.replace(/^error logs and alerts name /, '').replace(/, which the (change|diff) (changes|sets)$/, '')}.`
+        : '';
     const shipped = d.origin === 'github'
       ? `Deployment ${d.id} of ${d.repo}${d.ref ? ` (${d.ref})` : ''} shipped commit ${change.sha.slice(0, 7)} ("${clip(change.subject, 100)}"), which ${desc}.`
-      : `${capitalise(describeChange(d))} rolled out "${clip(change.subject, 120)}"${change.configChanges.length ? `, which ${desc}` : ''}.`;
+      : `${capitalise(describeChange(d))} rolled out "${clip(change.subject, 120)}"${desc.startsWith('moves ') ? `, which ${desc}` : ''}.`;
     rootCause =
       `${shipped} ${mech}${namedPart}${latent} ` +
       `The change reached production ${staged ? 'after a staging deployment that did not exercise this path' : 'in a single step, with no canary or pre-production check that exercises this path'}, so the first signal was the user-facing errors.`;
@@ -414,11 +441,25 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     });
     const testFiles = change.files.filter((f) => f.cls === 'test').length;
     const rollout = d.finishedMs! - d.createdMs;
+    const latentChange = trig.latent?.culprit?.change ?? null;
+    if (trig.latent && latentChange) {
+      const ld = trig.latent.deployment;
+      const liveFor = ld.finishedMs !== null && d.finishedMs !== null ? formatDuration(d.finishedMs - ld.finishedMs) : 'a while';
+      const file = mostSpecificFile(latentChange);
+      whys.push({
+        why: `Why did this change break code that had been running without trouble?`,
+        because: `The code that failed was shipped earlier by ${describeChange(ld)} (commit ${latentChange.sha.slice(0, 7)}, "${clip(latentChange.subject, 80)}") and had been live for ${liveFor}; it could not handle what this change introduced, and nothing tested ${file ?? 'that code'} against the ${d.origin === 'github' ? 'configuration' : 'data'} before it was rolled out.`,
+        evidence: trig.latent.evidence.filter((e) => !/close second/.test(e)).slice(0, 4),
+      });
+    }
     whys.push({
       why: 'Why did the change reach production without being caught?',
-      because: `${testFiles ? 'Its tests' : 'No test in the change'} exercised the failing path, and the rollout went to ${d.environment ?? 'production'} in ${formatDuration(rollout)} ${staged ? 'after staging' : 'with no canary or staging step recorded'}, so nothing stood between the change and all traffic.`,
+      because:
+        d.origin === 'github'
+          ? `${testFiles ? 'Its tests' : 'No test in the change'} exercised the failing path, and the rollout went to ${d.environment ?? 'production'} in ${formatDuration(rollout)} ${staged ? 'after staging' : 'with no canary or staging step recorded'}, so nothing stood between the change and all traffic.`
+          : `It was rolled out by ${d.tool ?? 'a tool outside the deploy pipeline'} to ${d.environment ?? 'production'} at once, without the deploy pipeline's tests, canary or staged rollout, so nothing stood between the change and all traffic.`,
       evidence: [
-        `deployment ${d.id} created ${formatMs(d.createdMs)}, succeeded ${formatMs(d.finishedMs!)}`,
+        d.origin === 'github' ? `deployment ${d.id} created ${formatMs(d.createdMs)}, succeeded ${formatMs(d.finishedMs!)}` : `${describeChange(d)} recorded at ${formatMs(d.finishedMs!)}`,
         d.origin === 'github'
           ? `commit ${change.sha.slice(0, 7)} changes ${change.files.map((f) => f.filename).slice(0, 4).join(', ') || 'no listed files'}${testFiles ? '' : ' and no test files'}`
           : `the change was recorded by ${d.tool ?? d.origin} outside the deploy pipeline`,
@@ -473,7 +514,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     });
   }
 
-  const actionItems = buildActions(facts, signals, t, mode, mitigation);
+  const actionItems = buildActions(facts, signals, t, mode, mitigation, trig.latent);
   const triggerLine = t && change
     ? `Trigger: ${describeChange(t.deployment)}${change.sha && t.deployment.origin === 'github' ? ` (commit ${change.sha.slice(0, 7)})` : ''}, confidence ${t.score.toFixed(2)}.${trig.latent ? ` Latent defect: ${describeChange(trig.latent.deployment)}.` : ''}`
     : `Trigger: none — ${trig.reason}`;
@@ -482,5 +523,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     triggerLine,
     `Root cause: ${clip(rootCause, 200)} ${actionItems.length} action items.`,
   ].join('\n');
+  // Five whys, not six: with a latent defect, its why explains the mechanism.
+  if (whys.length > 5) whys.splice(1, 1);
   return { summary, impact, rootCause, fiveWhys: whys, actionItems };
 }

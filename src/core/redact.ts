@@ -458,7 +458,7 @@ export class Redactor {
       this.#count(TOKEN_KINDS[i] ?? 'api_key');
       return REDACTED;
     });
-    if (ASSIGN_HINT.test(text)) {
+    if ((text.includes('=') || text.includes(':')) && ASSIGN_HINT.test(text)) {
       text = text.replace(
         ASSIGN_RE,
         (

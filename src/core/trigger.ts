@@ -167,7 +167,7 @@ const NAME_KIND_WORDS: Record<ChangeName['kind'], string> = {
   host: 'host',
   table: 'table',
   package: 'library',
-  name: 'name',
+  name: '',
   key: 'setting',
 };
 
@@ -277,7 +277,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
       const p = change.packages.find((x) => x.name === n.name);
       evidence.push(`it moves ${n.name}${p?.from && p.to ? ` from ${p.from} to ${p.to}` : p?.to ? ` to ${p.to}` : ''}, and the errors' stack traces run through ${n.name}`);
     } else {
-      evidence.push(`the change names the ${NAME_KIND_WORDS[n.kind]} \`${n.name}\`, which the errors also name`);
+      evidence.push(`the change ${n.introduced ? 'brings in' : 'names'} ${NAME_KIND_WORDS[n.kind] ? `the ${NAME_KIND_WORDS[n.kind]} ` : ''}\`${n.name}\`, which the errors also name`);
     }
   }
   // A distinctive name the change brings in (a new rule, flag, host or table) that the errors then
@@ -383,7 +383,9 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
       break;
     }
   }
+  const record = change.files[0]?.filename.startsWith('change event ') ?? false;
   for (const c of change.configChanges.slice(0, 3)) {
+    if (record && (c.from === null || c.to === null)) continue;
     if (!evidence.some((e) => e.startsWith(describeConfigChange(c)))) evidence.push(describeConfigChange(c));
   }
   const match = 1 - weights.reduce((p, w) => p * (1 - w), 1);
@@ -717,12 +719,6 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
   } else if (trigger) {
     trigger.ruledIn = true;
     trigger.role = 'trigger';
-    trigger.reasons.unshift(`ruled in: score ${trigger.score.toFixed(2)}`);
-    const runnerUp = convictable.find((c) => c !== trigger && c !== latent);
-    if (runnerUp && runnerUp.score > trigger.score - 0.1) {
-      trigger.score = Math.max(0, trigger.score - 0.1);
-      trigger.evidence.push(`${describeChange(runnerUp.deployment)} is a close second (score ${runnerUp.score.toFixed(2)})`);
-    }
     reason = `${describeChange(trigger.deployment)} has the strongest evidence of the changes that went live before the onset.`;
     if (!latent && trigger.exposer) {
       latent =
@@ -738,6 +734,13 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
             c.culprit.match >= 0.25,
         ) ?? null;
     }
+    // A close second lowers confidence (the latent defect is not a rival: it is part of the story).
+    const runnerUp = convictable.find((c) => c !== trigger && c !== latent);
+    if (runnerUp && runnerUp.score > trigger.score - 0.1) {
+      trigger.score = Math.max(0, trigger.score - 0.1);
+      trigger.evidence.push(`${describeChange(runnerUp.deployment)} is a close second (score ${runnerUp.score.toFixed(2)})`);
+    }
+    trigger.reasons.unshift(`ruled in: score ${trigger.score.toFixed(2)}`);
     if (latent) {
       latent.role = 'latent_defect';
       latent.reasons.unshift(`latent defect: it shipped the code that ${describeChange(trigger.deployment)} exposed; part of the root cause, not the trigger`);
