@@ -19,7 +19,7 @@ export interface Draft {
 }
 
 const MODE_PRIORITY: FailureMode[] = [
-  'connection_pool', 'memory', 'validation', 'rate_limit', 'tls', 'auth', 'database', 'timeout', 'feature_flag', 'capacity', 'network', 'upstream', 'crash',
+  'connection_pool', 'memory', 'tls', 'validation', 'rate_limit', 'auth', 'database', 'timeout', 'feature_flag', 'capacity', 'network', 'upstream', 'crash',
 ];
 
 function capitalise(text: string): string {
@@ -273,7 +273,13 @@ function buildActions(
   } else {
     const dep = dependencyName(facts, signals);
     const depName = dep ?? 'the failing dependency';
-    if (mode === 'upstream' || mode === 'timeout' || mode === 'network') {
+    const manual = operatorAction(facts, signals);
+    if (manual) {
+      out.push(action(`Run production maintenance on ${service}'s dependencies through a reviewed runbook or tool, not by hand`, 'P1', 'prevent',
+        `${manual.where === 'a responder' ? 'A responder reported' : 'The errors report'} a manual operation ("${clip(manual.text, 120)}") just before ${service} failed (${sample}).`, labelSet(facts, ['operations']), 11));
+      out.push(action(`Guard destructive commands (bulk deletes, cache flushes, scale-downs) with a dry run, a limit and a second approver`, 'P1', 'prevent',
+        `The operation ran against production in one step; a guard would have shown its blast radius first.`, labelSet(facts, ['operations']), 9));
+    } else if (mode === 'upstream' || mode === 'timeout' || mode === 'network') {
       const timeout = sig ? /(\d{3,6})\s?ms/.exec(signals.incidentSignatures.map((s) => s.sample).join(' ')) : null;
       out.push(action(`Fail over automatically from ${depName} to a secondary on sustained errors or timeouts`, 'P1', 'mitigate',
         mitigation ? `Traffic was moved by hand with deployment ${mitigation.id} at ${formatMs(mitigation.finishedMs ?? mitigation.stateMs)}, ${formatDuration((mitigation.finishedMs ?? mitigation.stateMs) - signals.impactOnsetMs)} after the onset.` : `Requests kept failing (${sample}) until ${depName} recovered by itself.`, labelSet(facts, ['resilience', ...modeLabels]), 10));
@@ -338,16 +344,44 @@ function trafficSurge(signals: IncidentSignals): ClassifiedSpike | null {
   );
 }
 
+/** The first host name an error names (`api.example.com`), for naming what a certificate or call was for. */
+function hostIn(text: string): string | null {
+  for (const m of text.matchAll(/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b/gi)) {
+    const h = m[0];
+    if (/^(java|javax|sun|com\.sun|org|io|net)\.[a-z]+\.|\.(js|ts|py|go|rb|java|json|ya?ml|log|sql)$/i.test(h) || !/[a-z]/i.test(h)) continue;
+    if (h.split('.').length >= 2 && !/Exception|Error/.test(h)) return h;
+  }
+  return null;
+}
+
+const OPERATOR_ACTION =
+  /\b(?:I|we)\s+(?:just\s+)?(?:ran|executed|deleted|dropped|truncated|flushed|restarted|rebooted|scaled|drained|killed|removed|purged|rotated|failed over)\b|\bby hand\b|\bmanual(?:ly)?\s+(?:delete|update|flush|restart|command|query|script|operation|change|failover|cleanup|DELETE|UPDATE)|\b(?:FLUSHALL|FLUSHDB|DELETE FROM|DROP TABLE|DROP INDEX|TRUNCATE TABLE)\b|\bkubectl\s+(?:delete|scale|drain|rollout restart)|\bterraform\s+(?:apply|destroy)|\brm -rf\b/i;
+
+/** A manual operation that responders or the errors report near the onset, quoted. */
+function operatorAction(facts: IncidentFacts, signals: IncidentSignals): { text: string; ms: number; where: string } | null {
+  const from = signals.anomalyOnsetMs - 60 * 60_000;
+  const to = (signals.recoveredMs ?? facts.resolvedMs ?? signals.anomalyOnsetMs + 3 * 3600_000) + 10 * 60_000;
+  for (const sig of signals.incidentSignatures.slice(0, 8)) {
+    if (sig.level === 'error' && OPERATOR_ACTION.test(sig.sample)) return { text: sig.sample, ms: sig.firstMs, where: 'the errors' };
+  }
+  for (const m of facts.chat) {
+    if (m.ms < from || m.ms > to) continue;
+    if (OPERATOR_ACTION.test(m.text) && !/\b(deploy(ed|ment)?|rollout|release)\b.*\b(at|closest)\b/i.test(m.text)) return { text: m.text, ms: m.ms, where: 'a responder' };
+  }
+  return null;
+}
+
 /** The cause in words when no change triggered the incident, by failure mode. */
 function unchangedCause(mode: FailureMode | null, facts: IncidentFacts, signals: IncidentSignals, sigText: string): string {
   const service = facts.service ?? 'the service';
   const since = formatMs(signals.impactOnsetMs);
   const errors = sigText ? ` (${sigText})` : '';
   const surge = trafficSurge(signals);
-  const expired = signals.incidentSignatures.some((s) => /expired|not yet valid|notafter/i.test(s.sample));
+  const expired = signals.incidentSignatures.some((s) => /expired|not yet valid|notafter|validity check failed/i.test(s.sample));
   if (mode === 'tls') {
+    const host = hostIn(signals.incidentSignatures.filter((s) => s.level === 'error').map((s) => s.sample).join('\n'));
     return expired
-      ? `An expired TLS certificate broke ${service}'s connections from ${since}${errors}. Nothing renewed or alerted on the certificate before its expiry date, so the failure started at the moment it expired, with no change behind it.`
+      ? `An expired TLS certificate${host ? ` (for ${host})` : ''} broke ${service}'s connections from ${since}${errors}. Nothing renewed or alerted on the certificate before its expiry date, so the failure started at the moment it expired, with no change behind it.`
       : `TLS handshakes began failing from ${since}${errors}; certificates or trust stores changed outside the recorded deployments.`;
   }
   if (surge) {
@@ -479,7 +513,13 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const dep = dependencyName(facts, signals);
     const ruledOut = trig.candidates.filter((c) => c.deployment.finishedMs !== null && c.deployment.finishedMs <= signals.anomalyOnsetMs).slice(0, 3);
     const external = mode === 'upstream' || mode === 'timeout' || mode === 'network';
-    if (external) {
+    const manual = operatorAction(facts, signals);
+    if (manual) {
+      rootCause =
+        `No deployment or configuration change triggered this incident: ${trig.reason.replace(/^No change explains the incident: /, '')} ` +
+        `A manual operator action set it off: ${manual.where === 'a responder' ? `a responder reported at ${formatMs(manual.ms)}` : `from ${formatMs(manual.ms)} the errors say`} "${clip(manual.text, 180)}", and ${service} failed from ${formatMs(signals.impactOnsetMs)}${sigText ? ` (${sigText})` : ''}. ` +
+        `Manual operations on production run without the guardrails of the deploy pipeline (review, dry run, staged rollout, automatic rollback).`;
+    } else if (external) {
       rootCause =
         `No deployment or configuration change triggered this incident: ${trig.reason.replace(/^No change explains the incident: /, '')} ` +
         `The failure came from an upstream dependency${dep ? ` (${dep})` : ''}: from ${formatMs(signals.impactOnsetMs)} calls to it failed${sigText ? ` with ${sigText}` : ''}. ` +
