@@ -23,9 +23,11 @@ import type { HttpPolicy } from '../src/harvest/types.js';
 import { publishDraft } from '../src/review/slackReview.js';
 import { IncidentStore } from '../src/store/incidentStore.js';
 import { fileGithubIssues } from '../src/tickets/githubIssues.js';
+import { fileJiraIssues } from '../src/tickets/jiraIssues.js';
 import { draftTickets } from '../src/tickets/tickets.js';
 import { createAnthropicFake, type AnthropicFake } from './fakes/anthropicFake.js';
 import { createGithubFake } from './fakes/githubFake.js';
+import { createJiraFake } from './fakes/jiraFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake } from './fakes/slackFake.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -196,12 +198,34 @@ describe('vendors', () => {
     }
   });
 
+  /** The report with the raw texts pasted into its action items, as if it had never been redacted. */
+  const unredacted = (): Report => {
+    const raw: Report = structuredClone(report);
+    raw.action_items = raw.action_items.map((item, i) => ({ ...item, rationale: `${item.rationale}\n\nSeen:\n${contexts.filter((_, k) => k % raw.action_items.length === i).join('\n\n')}` }));
+    return raw;
+  };
+
+  it('Jira issue fields carry no credential, even from a report that was never redacted', async () => {
+    const creds = { email: 'bot@acme.example', apiToken: 'jira-api-token-for-egress-0001' };
+    const priorities = { P0: 'Blocker', P1: 'Critical', P2: 'Major', P3: 'Minor' };
+    const f = await createJiraFake({ ...creds, projects: ['OPS'], priorities: Object.values(priorities) });
+    try {
+      const raw = unredacted();
+      const filed = await fileJiraIssues({ host: f.url, ...creds }, { system: 'jira', project: 'OPS', issueType: 'Task', priorities }, draftTickets(raw), { policy: HTTP, incident: raw.incident });
+      expect(filed.length).toBeGreaterThanOrEqual(3);
+      const issues = JSON.stringify(f.issues('OPS'));
+      expect(issues).toContain('Seen:');
+      expectNoCredential(issues, 'Jira issues');
+    } finally {
+      await f.close();
+    }
+  });
+
   it('GitHub issue bodies carry no credential, even from a report that was never redacted', async () => {
     const token = 'ghp_fakeTicketTokenForEgressTests000000001';
     const f = await createGithubFake({ token, repos: [{ full_name: 'acme/tickets' }] });
     try {
-      const raw: Report = structuredClone(report);
-      raw.action_items = raw.action_items.map((item, i) => ({ ...item, rationale: `${item.rationale}\n\nSeen:\n${contexts.filter((_, k) => k % raw.action_items.length === i).join('\n\n')}` }));
+      const raw = unredacted();
       const filed = await fileGithubIssues({ token, apiUrl: f.url }, { system: 'github', repo: 'acme/tickets' }, draftTickets(raw), { policy: HTTP, incident: raw.incident });
       expect(filed.length).toBeGreaterThanOrEqual(3);
       const issues = JSON.stringify(f.issues('acme/tickets'));
