@@ -28,6 +28,7 @@ export interface ChangeAnalysis {
   riskReason: string;
   unboundedGrowth: boolean;
   addedText: string;
+  removedText: string;
   revertsSha: string | null;
   /**
    * Names the change gives to things outside itself, which errors may also name: hosts, tables,
@@ -338,6 +339,7 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
     riskReason,
     unboundedGrowth,
     addedText,
+    removedText,
     revertsSha: revert?.[1] ?? null,
   };
 }

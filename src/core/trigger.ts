@@ -244,6 +244,13 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   else {
     specific += Math.min(strong.length, 2);
     nameLinks += Math.min(strong.length, 2);
+    // A rule, key or entry the push brings in (only on added lines) that the errors then quote.
+    const removed = change.removedText.toLowerCase();
+    const added = change.addedText.toLowerCase();
+    if (strong.some((t) => /[\d_]|[a-z][A-Z]/.test(t) && t.length >= 8 && added.includes(t.toLowerCase()) && !removed.includes(t.toLowerCase()))) {
+      specific++;
+      weights.push(0.25);
+    }
   }
   if (matched.length) evidence.push(`error logs and alerts name ${matched.slice(0, 4).map((t) => `\`${t}\``).join(', ')}, which the change ${codeFiles ? 'changes' : 'sets'}`);
 

@@ -41,12 +41,15 @@ export interface IncidentSpec {
   users?: Record<string, { name: string; real_name: string }>;
 }
 
+/** A stable fake commit SHA: FNV-1a over the whole seed, one 8-hex block per round. */
 export function sha(seed: string): string {
-  let h = 0x811c9dc5;
   let out = '';
-  for (let i = 0; out.length < 40; i++) {
-    h ^= seed.charCodeAt(i % seed.length) + i;
-    h = Math.imul(h, 0x01000193) >>> 0;
+  for (let block = 0; out.length < 40; block++) {
+    let h = (0x811c9dc5 ^ block) >>> 0;
+    for (let i = 0; i < seed.length; i++) {
+      h ^= seed.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
     out += h.toString(16).padStart(8, '0');
   }
   return out.slice(0, 40);
