@@ -140,7 +140,7 @@ describe('MCP server over stdio', { timeout: TIMEOUT_MS }, () => {
   afterAll(async () => {
     await client?.close();
     if (home) rmSync(home, { recursive: true, force: true });
-  });
+  }, TIMEOUT_MS);
 
   const call = async (name: string, args: Record<string, unknown>) => {
     const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
