@@ -118,7 +118,7 @@ export function build() {
       { at: iso(ack), kind: 'ack' },
       { at: iso(resolve), kind: 'resolve' },
     ],
-    must_not_appear: I.mustNotAppear(),
+    must_not_appear: I.mustNotAppear(bundle),
   };
   void MIN;
   return { bundle, expected };

@@ -107,7 +107,7 @@ export function build() {
       { at: iso(ack), kind: 'ack' },
       { at: iso(resolve), kind: 'resolve' },
     ],
-    must_not_appear: I.mustNotAppear(),
+    must_not_appear: I.mustNotAppear(bundle),
   };
   void webDeploy; void SEC;
   return { bundle, expected };

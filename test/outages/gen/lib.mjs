@@ -261,9 +261,14 @@ export class Incident {
     out.sources = sources;
     return out;
   }
-  mustNotAppear() {
+  /** every person's name, Slack handle and email (all in the users map), their GitHub login when the bundle uses it, and planted secrets */
+  mustNotAppear(bundle) {
+    const raw = JSON.stringify(bundle);
     const out = [];
-    for (const p of this.people.values()) out.push(p.realName, p.login, p.slack, p.email);
+    for (const p of this.people.values()) {
+      out.push(p.realName, p.slack, p.email);
+      if (raw.includes(`"${p.login}"`)) out.push(p.login);
+    }
     out.push(...this.secrets);
     return [...new Set(out)];
   }
