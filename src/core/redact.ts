@@ -220,6 +220,21 @@ function isContextKey(key: string): boolean {
   return !segments.slice(0, -1).some((s) => NON_SECRET_KEY_QUALIFIERS.has(s));
 }
 
+const PROSE_CREDENTIAL_HINT = /token|secret|passw|passphrase|api.?key|credential|creds|access.?key|private.?key/i;
+const PROSE_CREDENTIAL_WORD = /\b(?:tokens?|secrets?|passwords?|passwd|passphrase|api[ _-]?keys?|credentials?|creds|access[ _-]?keys?|private[ _-]?keys?)\b/gi;
+const PROSE_TOKEN = /(?<![A-Za-z0-9+/=_~.%-])[A-Za-z0-9+/=_~.%-]{16,}/g;
+
+/** `session_cache_v2_20240512`, `checkout-api-7d9f`: names made of words and numbers, not secrets. */
+function wordsOnly(value: string): boolean {
+  // commit SHAs (full or short) are evidence, never credentials in prose
+  if (/^[0-9a-f]{40}$|^[0-9a-f]{7,12}$/.test(value)) return true;
+  const parts = value.split(/[_.:/-]+/).filter(Boolean);
+  const words = parts.filter((part) => /^[a-z]{2,}$|^[A-Z][a-z]+$|^\d+$|^v\d+$/.test(part));
+  // a host or pod name keeps one short generated suffix: checkout-api-7d9f
+  const others = parts.filter((p) => !words.includes(p));
+  return others.length === 0 || (words.length >= 2 && others.length === 1 && others[0]!.length <= 6);
+}
+
 function looksRandom(value: string): boolean {
   return (
     CONTEXT_VALUE_RE.test(value) &&
@@ -474,6 +489,8 @@ export class Redactor {
           const value = (quote ? qValue : bValue) ?? '';
           const scheme = (quote ? qScheme : bScheme) ?? '';
           if (PLACEHOLDER_RE.test(value)) return m;
+          // `log-signature:ab12cd34`, `signature: 9f2c1e0`: a signature named by a short hash is an id.
+          if (/signature$/i.test(key) && /^[0-9a-f]{6,16}$/.test(value)) return m;
           if (isSecretKey(key)) this.#count(assignmentKind(key, value, scheme));
           else if (isContextKey(key) && looksRandom(value)) this.#count('high_entropy_value');
           else return m;
@@ -481,6 +498,7 @@ export class Redactor {
         },
       );
     }
+    if (PROSE_CREDENTIAL_HINT.test(text)) text = this.#redactProseCredentials(text);
     if (BEARER_HINT.test(text)) {
       text = text.replace(BEARER_RE, (m, scheme: string, space: string, token: string) => {
         if (!looksLikeCredential(token)) return m;
@@ -489,6 +507,37 @@ export class Redactor {
       });
     }
     return text;
+  }
+
+  /**
+   * Credentials pasted in prose ("the vault token I used: s.Qm9k…", "publish token for the job is
+   * …"): a random-looking value within the same line, a few words after a credential word.
+   */
+  #redactProseCredentials(text: string): string {
+    const spans: Array<[number, number]> = [];
+    for (const k of text.matchAll(PROSE_CREDENTIAL_WORD)) {
+      const from = k.index! + k[0].length;
+      const lineEnd = text.indexOf('\n', from);
+      const limit = Math.min(from + 100, lineEnd === -1 ? text.length : lineEnd);
+      // tokens that start within the window are taken whole, however long
+      PROSE_TOKEN.lastIndex = from;
+      for (let t = PROSE_TOKEN.exec(text); t !== null && t.index < limit; t = PROSE_TOKEN.exec(text)) {
+        const value = t[0].replace(/[.,;:!?)]+$/, '');
+        if (!looksRandom(value) || wordsOnly(value)) continue;
+        spans.push([t.index, t.index + value.length]);
+      }
+    }
+    if (!spans.length) return text;
+    spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let out = '';
+    let at = 0;
+    for (const [start, end] of spans) {
+      if (start < at) continue;
+      out += text.slice(at, start) + REDACTED;
+      at = end;
+      this.#count('high_entropy_value');
+    }
+    return out + text.slice(at);
   }
 
   /** gitleaks findings, overlapping ones merged into one replacement counted under the first rule. */
