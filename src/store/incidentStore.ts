@@ -91,6 +91,12 @@ export class IncidentStore {
     return row ? (JSON.parse(row.bundle_json) as Bundle) : null;
   }
 
+  /** Size in bytes of a stored bundle's JSON, without reading it; null for an unknown incident. */
+  bundleBytes(id: string): number | null {
+    const row = this.db.prepare('SELECT octet_length(bundle_json) AS n FROM incidents WHERE id = ?').get(id) as { n: number } | undefined;
+    return row ? row.n : null;
+  }
+
   listIncidents(limit = 100): StoredIncident[] {
     return this.db
       .prepare('SELECT id, title, service, created_at AS createdAt, stored_at AS storedAt FROM incidents ORDER BY created_at DESC LIMIT ?')
