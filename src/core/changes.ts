@@ -98,7 +98,7 @@ export function classifyFile(filename: string, patch = ''): FileClass {
   if (/(^|\/)(locales?|i18n|translations?|lang)\//.test(f) || /\.(po|mo|xliff)$/.test(f)) return 'i18n';
   if (/\.(css|scss|sass|less|styl|svg|png|jpe?g|gif|ico|woff2?)$/.test(f)) return 'style';
   if (/(^|\/)(migrations?|migrate|db\/migrate)\//.test(f) || /\.sql$/.test(f)) return 'migration';
-  if (/\.(tf|tfvars|hcl)$/.test(f) || /(^|\/)(helm|charts?|k8s|kubernetes|kustomize|manifests|terraform|ansible|deploy)\//.test(f) || /^dockerfile|docker-compose/.test(base)) return 'infra';
+  if (/\.(tf|tfvars|hcl|zone)$/.test(f) || /(^|\/)(zones?|dns)\//.test(f) || /(^|\/)(helm|charts?|k8s|kubernetes|kustomize|manifests|terraform|ansible|deploy)\//.test(f) || /^dockerfile|docker-compose/.test(base)) return 'infra';
   if (/\.(ya?ml|json|toml|ini|env|properties|conf|cfg|hocon|xml)$/.test(f) || /(^|\/)(config|configs|settings|flags)\//.test(f)) return 'config';
   if (/\.(tsx|jsx|vue|svelte)$/.test(f) || /(^|\/)(components|pages|views|public|static)\//.test(f)) return 'frontend';
   return 'source';
@@ -213,7 +213,7 @@ const HOST = /\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9]
 const FILE_EXT = /\.(js|ts|tsx|jsx|mjs|cjs|json|ya?ml|toml|ini|md|txt|py|go|rb|java|kt|rs|sql|tf|sh|lock|conf|cfg|xml|html|css|env|properties|log|gz|zip|png|svg)$/i;
 const DASHED = /\b[a-z][a-z0-9]*(?:[-.][a-z0-9]+){1,6}\b/g;
 
-function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[], packages: PackageChange[]): ChangeName[] {
+function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[], packages: PackageChange[], filePaths: string[] = []): ChangeName[] {
   const out = new Map<string, ChangeName>();
   const removed = minus.join('\n').toLowerCase();
   const add = (name: string, kind: ChangeName['kind']) => {
@@ -248,6 +248,13 @@ function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[],
   for (const m of text.matchAll(DASHED)) {
     const n = m[0];
     if (n.length >= 8 && !FILE_EXT.test(n) && !/^\d/.test(n) && !out.has(n)) add(n, 'name');
+  }
+  // Directories and file stems that scope the change (`services/traffic-router/agent.hcl`).
+  for (const path of filePaths) {
+    for (const seg of path.split('/')) {
+      const stem = seg.replace(/\.[^.]+$/, '');
+      if (/^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$/.test(stem) && stem.length >= 8) add(stem, 'name');
+    }
   }
   // Every segment of a changed key's path: `enable_express_code.rollout_percent` names the flag.
   for (const c of configChanges) {
@@ -326,7 +333,7 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
     if (!runtimeKeys.length) riskReason = `upgrades ${packages.slice(0, 3).map((p) => `${p.name}${p.from && p.to ? ` ${p.from} → ${p.to}` : p.to ? ` to ${p.to}` : ''}`).join(', ')}`;
   }
   return {
-    names: namesOf(plusAll, minusAll, configChanges, packages),
+    names: namesOf(plusAll, minusAll, configChanges, packages, files.filter((f) => !['docs', 'test', 'ci', 'style', 'i18n'].includes(f.cls)).map((f) => f.filename)),
     packages,
     sha: commit.sha,
     subject,

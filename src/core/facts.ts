@@ -162,6 +162,16 @@ function echoedDeployment(text: string, atMs: number, linked: { repo: string; sh
     if (shas.some((x) => lower.includes(x.slice(0, 7).toLowerCase()))) return d;
     const near = Math.abs(atMs - (d.finishedMs ?? d.createdMs)) <= 15 * 60_000 || (atMs >= d.createdMs - 60_000 && atMs <= (d.finishedMs ?? d.stateMs) + 60_000);
     if (!near) continue;
+    // A deploy, release or push recorded within 90 s of a rollout finishing, naming what the rollout
+    // changed (a file, a zone, a key), is that rollout.
+    if (
+      d.finishedMs !== null &&
+      Math.abs(atMs - d.finishedMs) <= 90_000 &&
+      /\b(deploy\w*|releas\w*|publish\w*|push\w*|roll(ed)?[ -]?out)\b/i.test(lower) &&
+      changedNames(d).some((n) => lower.includes(n))
+    ) {
+      return d;
+    }
     const repoName = (d.repo ?? '').split('/').pop()?.toLowerCase() ?? '';
     const ref = (d.ref ?? '').toLowerCase();
     const namesRepo = repoName.length >= 3 && new RegExp(`(^|[^a-z0-9-])${repoName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(lower);
@@ -169,6 +179,28 @@ function echoedDeployment(text: string, atMs: number, linked: { repo: string; sh
     if (namesRepo && (namesRef || /deploy/.test(lower))) return d;
   }
   return null;
+}
+
+const GENERIC_PATH_PARTS = /^(src|lib|app|apps|config|configs|conf|settings|main|index|default|defaults|common|shared|base|values|production|prod|staging|services?|deploy|k8s|charts?|docs?|test|tests)$/;
+
+/** What a deployment's commits changed, by name: file stems and directories, config keys. */
+function changedNames(d: DeploymentFact): string[] {
+  const org = (d.repo ?? '').split('/')[0]?.toLowerCase() ?? '';
+  const out = new Set<string>();
+  for (const c of d.commits) {
+    for (const f of c.files) {
+      if (['docs', 'test', 'ci', 'style', 'i18n'].includes(f.cls)) continue;
+      for (const seg of f.filename.toLowerCase().split('/')) {
+        const stem = seg.replace(/\.(ya?ml|json|toml|tf|hcl|zone|conf|ini|sql|ts|js|go|py|rb|java)$/, '');
+        if (stem.length >= 5 && !GENERIC_PATH_PARTS.test(stem) && stem !== org) out.add(stem);
+      }
+    }
+    for (const k of c.configChanges) {
+      const last = (k.key.split('.').pop() ?? '').toLowerCase();
+      if (last.length >= 6) out.add(last);
+    }
+  }
+  return [...out];
 }
 
 function changeEventFacts(bundle: Bundle, deployments: DeploymentFact[]): DeploymentFact[] {

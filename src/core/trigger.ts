@@ -9,7 +9,7 @@ import { describeConfigChange, type ChangeAnalysis, type ChangeName } from './ch
 import { changeKey, describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
 import { modeChangeNoun, modeLabel, modesOfChange, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
-import { nameTokens, subwords } from './signals.js';
+import { nameTokens, STOPWORDS, subwords } from './signals.js';
 import { formatDuration, formatMs } from './time.js';
 
 const FLAG_VALUE = /^(true|false|on|off|yes|no|enabled?|disabled?)$/i;
@@ -204,7 +204,15 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   let codeSpecific = 0;
   const elsewhere = scopedElsewhere(change, serviceNames, otherServices, signals.errorText, sharedRepo);
   // "flag" in an error says little about which flag: flags link by name or by flipping, not by mode.
-  const shared: FailureMode[] = elsewhere ? [] : change.modes.filter((m) => signals.modes.includes(m) && m !== 'crash' && m !== 'feature_flag');
+  const shared: FailureMode[] = elsewhere
+    ? []
+    : change.modes.filter((m) => {
+        if (!signals.modes.includes(m) || m === 'crash' || m === 'feature_flag') return false;
+        // a change that only gives more room (more instances, a bigger pool) cannot explain running out
+        const carriers = change.configChanges.filter((c) => modesOfChange(c.key).includes(m));
+        const code = change.files.some((f) => f.cls === 'source' || f.cls === 'frontend');
+        return code || carriers.length === 0 || !carriers.every((c) => raisesHeadroom(c, m));
+      });
   for (const mode of shared.slice(0, 2)) {
     weights.push(0.3);
     evidence.push(`the change touches ${modeChangeNoun(mode)} and the incident shows ${modeLabel(mode)}`);
@@ -259,8 +267,10 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   const linkedNames: ChangeName[] = [];
   for (const n of change.names) {
     const lower = n.name.toLowerCase();
-    if (already.has(lower) || serviceNames.some((s) => s === lower)) continue;
+    if (already.has(lower) || serviceNames.some((s) => s === lower) || STOPWORDS.has(lower)) continue;
     if ((n.kind === 'name' || n.kind === 'key') && (signals.benignTokens.has(lower) || lower.length < 6)) continue;
+    // an organisation's own domain (`acme.com`) is in every host name: it links nothing
+    if (n.kind === 'host' && /^[a-z0-9-]+\.[a-z]{2,}$/i.test(n.name) && signals.benignTokens.has(n.name.split('.')[0]!.toLowerCase())) continue;
     if (n.kind === 'package' && lower.length < 3) continue;
     const variants = n.kind === 'package' ? packageVariants(n.name) : [n.name];
     // a bare record label (`queue`) is named by the errors as a host under some zone (`queue.acme.co`)
@@ -350,6 +360,14 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     }
     weights.push(0.35);
     evidence.push(`the errors point at ${pointedAt.filename}, which this change modifies`);
+  }
+  // A regular expression with nested unbounded quantifiers (`.*(?:.*=.*)`) backtracks without
+  // limit on some inputs: with CPU saturation or a regex engine in the errors, that is the link.
+  const catastrophic = /\.[*+][^\n]{0,40}\.[*+][^\n]{0,40}\.[*+]|\((?:[^()]|\\\()*[*+]\)[*+]/.exec(change.addedText);
+  if (catastrophic && (signals.modes.includes('capacity') || /\bre\.match|regex|regexp|pcre|backtrack|matcher/i.test(signals.errorText))) {
+    specific += 2;
+    weights.push(0.45);
+    evidence.push(`it adds a regular expression with nested unbounded quantifiers (\`${catastrophic[0].slice(0, 40)}\`), which can backtrack without limit, and the incident shows ${signals.modes.includes('capacity') ? 'CPU saturation' : 'the regex engine in the errors'}`);
   }
   const flips = change.configChanges.filter((c) => isFlagValue(c.from) && isFlagValue(c.to));
   if (flips.length) {
@@ -647,6 +665,15 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     }
     if (upstream && affinity.value < 0.9) affinity = { value: 0.9, reason: `${d.repo ?? describeChange(d)} deploys ${upstream}, which the errors name as the failing dependency` };
     reasons.push(affinity.reason);
+    // The errors quote the release this change put live (`ruleset=managed/2019.07.02-3`), a version
+    // no log showed before it.
+    const release = d.ref && d.ref.length >= 5 && /\d/.test(d.ref) && /[.-]/.test(d.ref) ? d.ref : null;
+    if (culprit && release && namesIn(signals.errorText, release) && !facts.logSignatures.some((s) => (s.level === 'info' || s.level === 'debug') && s.sample.includes(release) && s.firstMs < (d.finishedMs ?? 0))) {
+      culprit.specific += 2;
+      culprit.nameLinks++;
+      culprit.match = 1 - (1 - culprit.match) * 0.55;
+      culprit.evidence.push(`the errors name ${release}, the release this change put live`);
+    }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
     const match = culprit?.match ?? 0;
     if (d.commits.length === 0) reasons.push('no commit details in the bundle for this deployment');
@@ -732,7 +759,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
         candidates.find(
           (c) =>
             c !== trigger &&
-            shipsCode(c) &&
+            (shipsCode(c) || (c.culprit !== null && c.culprit.nameLinks >= 1 && c.reasons.some((r) => r.includes('but the change names')))) &&
             c.culprit !== null &&
             c.deployment.finishedMs !== null &&
             c.deployment.finishedMs <= trigger!.deployment.finishedMs! &&
