@@ -177,7 +177,8 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
     expect(report.root_cause).toContain(TIMEOUT_KEY);
     expect(report.action_items.length).toBeGreaterThanOrEqual(3);
     expect(report.action_items.length).toBeLessThanOrEqual(5);
-    expect(typeof s.markdown).toBe('string');
+    // the Markdown is not sent a second time next to the report (it is the text content with format md)
+    expect(s.markdown).toBeUndefined();
     // structured content and text content (format json) alike
     expectNoPeopleOrSecrets(JSON.stringify(result), 'draft_postmortem result');
   });

@@ -8,6 +8,8 @@ export interface PromptArgument {
   name: string;
   description: string;
   required: boolean;
+  /** from a description ending "(default VALUE)": used when the argument is not given */
+  default?: string;
 }
 
 export interface PromptFile {
@@ -28,7 +30,9 @@ export function parsePromptFile(text: string, fallbackName: string): PromptFile 
     for (const line of m[1]!.split('\n')) {
       const arg = /^\s*-\s*([a-z_]+)(\?)?:\s*(.*)$/.exec(line);
       if (arg) {
-        args.push({ name: arg[1]!, required: arg[2] !== '?', description: arg[3]!.trim() });
+        const description = arg[3]!.trim();
+        const fallback = /\(default ([^()\s]+)\)$/.exec(description)?.[1];
+        args.push({ name: arg[1]!, required: arg[2] !== '?', description, ...(fallback !== undefined ? { default: fallback } : {}) });
         continue;
       }
       const kv = /^([a-z_]+):\s*(.*)$/.exec(line);
@@ -53,5 +57,10 @@ export function loadPromptFiles(dir: string = PROMPTS_DIR): PromptFile[] {
 
 /** Fills {{name}} placeholders; unknown placeholders are left visible rather than guessed. */
 export function renderPrompt(prompt: PromptFile, values: Record<string, string | undefined>): string {
-  return prompt.body.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (whole, key: string) => values[key] ?? (prompt.arguments.some((a) => a.name === key) ? '' : whole));
+  return prompt.body.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (whole, key: string) => {
+    const given = values[key];
+    if (given !== undefined && given !== '') return given;
+    const arg = prompt.arguments.find((a) => a.name === key);
+    return arg ? arg.default ?? '' : whole;
+  });
 }

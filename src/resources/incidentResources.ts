@@ -14,6 +14,10 @@ export interface IncidentResource {
   description: string;
   uriTemplate: string;
   mimeType: string;
+  /** its size follows the stored bundle's: above the size limit it is refused without rendering */
+  servesWholeBundle: boolean;
+  /** what to use instead when it is too large to serve */
+  tooLargeHint: string;
   read: (incidentId: string, deps: ToolDeps) => string;
 }
 
@@ -30,6 +34,8 @@ export const INCIDENT_RESOURCES: IncidentResource[] = [
     description: 'The post-mortem of a stored incident, rendered as Markdown',
     uriTemplate: 'hindsight://incidents/{incident_id}/report.md',
     mimeType: 'text/markdown',
+    servesWholeBundle: false,
+    tooLargeHint: 'call draft_postmortem with format json and read the sections you need',
     read(incidentId, deps) {
       const stored = deps.store.getReport(incidentId);
       if (stored) return stored.markdown;
@@ -42,6 +48,8 @@ export const INCIDENT_RESOURCES: IncidentResource[] = [
     description: 'Every timeline event of a stored incident, all relevances, redacted',
     uriTemplate: 'hindsight://incidents/{incident_id}/timeline.json',
     mimeType: 'application/json',
+    servesWholeBundle: false,
+    tooLargeHint: 'call build_timeline with from, to, sources, min_relevance and limit to read it in parts',
     read(incidentId, deps) {
       return JSON.stringify(timelineOf(analyzeBundle(bundleOf(incidentId, deps))), null, 2);
     },
@@ -52,6 +60,8 @@ export const INCIDENT_RESOURCES: IncidentResource[] = [
     description: 'The stored context bundle with secrets and people redacted and instruction-like text withheld, safe to share',
     uriTemplate: 'hindsight://incidents/{incident_id}/bundle.json',
     mimeType: 'application/json',
+    servesWholeBundle: true,
+    tooLargeHint: 'use get_incident_context for its summary and build_timeline, find_triggering_commit or draft_postmortem for the analysis',
     read(incidentId, deps) {
       const bundle = bundleOf(incidentId, deps);
       const redactor = new Redactor(PeopleDirectory.fromBundle(bundle).aliases());

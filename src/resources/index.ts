@@ -1,24 +1,95 @@
+// Registers the MCP resources. Listed resources carry their size in bytes; a resource larger than
+// the cap (HINDSIGHT_MAX_RESOURCE_BYTES, default DEFAULT_MAX_RESOURCE_BYTES) is refused with
+// -32602 and its size in `data` rather than sent as one huge line; an unknown incident is -32002
+// (Resource not found) with the URI in `data`.
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDeps } from '../tools/defineTool.js';
-import { INCIDENT_RESOURCES } from './incidentResources.js';
+import type { StoredIncident } from '../store/incidentStore.js';
+import { INCIDENT_RESOURCES, type IncidentResource } from './incidentResources.js';
 
-export function registerResources(server: McpServer, deps: ToolDeps): void {
+/** MCP "Resource not found" (not in the SDK v1 ErrorCode enum). */
+export const RESOURCE_NOT_FOUND = -32002;
+
+// 4 MiB of text stays a message under 10 MiB once JSON-escaped, the default line limit of the
+// official SDK's stdio client (a longer line makes it drop the connection).
+export const DEFAULT_MAX_RESOURCE_BYTES = 4 * 1024 * 1024;
+
+/** How many stored incidents resources/list covers (most recent first). */
+const LISTED_INCIDENTS = 50;
+
+export interface ResourceOptions {
+  /** resources larger than this many bytes are refused; their size is still listed */
+  maxResourceBytes: number;
+}
+
+export function resourceNotFound(uri: string, why: string): McpError {
+  return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri} (${why})`, { uri });
+}
+
+export function resourceTooLarge(uri: string, size: number, limit: number, hint: string): McpError {
+  return new McpError(
+    ErrorCode.InvalidParams,
+    `Resource too large: ${uri} is ${size} bytes, above this server's limit of ${limit} bytes (HINDSIGHT_MAX_RESOURCE_BYTES); ${hint}`,
+    { uri, size, limit },
+  );
+}
+
+const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
+
+export function registerResources(server: McpServer, deps: ToolDeps, options: ResourceOptions = { maxResourceBytes: DEFAULT_MAX_RESOURCE_BYTES }): void {
+  const limit = options.maxResourceBytes;
+  // sizes of rendered resources, by resource, incident and the time its bundle was stored
+  const sizes = new Map<string, number>();
+
+  const uriOf = (resource: IncidentResource, id: string) => resource.uriTemplate.replace('{incident_id}', encodeURIComponent(id));
+
+  /** The exact size, rendering when needed; for a bundle over the limit, its stored size (it is never rendered). */
+  const sizeOf = (resource: IncidentResource, incident: StoredIncident): number | null => {
+    const stored = deps.store.bundleBytes(incident.id);
+    if (stored === null) return null;
+    if (resource.servesWholeBundle && stored > limit) return stored;
+    const report = resource.name === 'incident-report' ? deps.store.getReport(incident.id) : null;
+    if (report) return byteLength(report.markdown);
+    const key = `${resource.name}\0${incident.id}\0${incident.storedAt}`;
+    let size = sizes.get(key);
+    if (size === undefined) {
+      size = byteLength(resource.read(incident.id, deps));
+      sizes.set(key, size);
+    }
+    return size;
+  };
+
   for (const resource of INCIDENT_RESOURCES) {
     const suffix = resource.uriTemplate.split('}/')[1]!;
     const template = new ResourceTemplate(resource.uriTemplate, {
       list: async () => ({
-        resources: deps.store.listIncidents(50).map((i) => ({
-          uri: `hindsight://incidents/${encodeURIComponent(i.id)}/${suffix}`,
-          name: `${i.id} ${suffix}`,
-          mimeType: resource.mimeType,
-        })),
+        resources: deps.store.listIncidents(LISTED_INCIDENTS).flatMap((incident) => {
+          const size = sizeOf(resource, incident);
+          if (size === null) return [];
+          return [
+            {
+              uri: uriOf(resource, incident.id),
+              name: `${incident.id} ${suffix}`,
+              mimeType: resource.mimeType,
+              size,
+              ...(size > limit ? { description: `${resource.description}. Larger than this server's limit of ${limit} bytes: reading it is refused; ${resource.tooLargeHint}` } : {}),
+            },
+          ];
+        }),
       }),
-      complete: { incident_id: async (value) => deps.store.listIncidents(50).map((i) => i.id).filter((id) => id.startsWith(value)) },
+      complete: { incident_id: async (value) => deps.store.listIncidents(LISTED_INCIDENTS).map((i) => i.id).filter((id) => id.startsWith(value)) },
     });
     server.registerResource(resource.name, template, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, variables) => {
       const raw = variables.incident_id;
       const id = decodeURIComponent(Array.isArray(raw) ? raw[0]! : raw!);
-      return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text: resource.read(id, deps) }] };
+      const stored = deps.store.bundleBytes(id);
+      if (stored === null) throw resourceNotFound(uri.href, `no stored incident "${id}"`);
+      if (resource.servesWholeBundle && stored > limit) throw resourceTooLarge(uri.href, stored, limit, resource.tooLargeHint);
+      const text = resource.read(id, deps);
+      const size = byteLength(text);
+      if (size > limit) throw resourceTooLarge(uri.href, size, limit, resource.tooLargeHint);
+      return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text }] };
     });
   }
 }

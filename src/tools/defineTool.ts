@@ -15,6 +15,8 @@ export interface ToolDeps {
   cwd: string;
   /** live harvesting by incident id, when vendor credentials are configured */
   harvest?: (incidentId: string) => Promise<import('../core/bundle.js').Bundle>;
+  /** when harvest is absent: why live harvesting is off (e.g. which credentials are missing) */
+  harvestUnavailable?: string;
   /**
    * Files ticket drafts for real (GitHub Issues or Jira, exactly once per marker); used only when
    * writesEnabled. Built from the configuration by `ticketDeps` (src/tickets/tickets.ts).
@@ -62,6 +64,17 @@ export function isDestructive(tool: Pick<ToolDefinition, 'destructive'>, deps: T
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
   return def;
+}
+
+/**
+ * A tool's input and output schemas as JSON Schema 2020-12 (the MCP default dialect): inputs as a
+ * caller writes them (defaulted fields optional), outputs as the tool produces them.
+ */
+export function toolJsonSchemas(tool: Pick<ToolDefinition, 'inputSchema' | 'outputSchema'>): { inputSchema: Record<string, unknown>; outputSchema: Record<string, unknown> } {
+  return {
+    inputSchema: z.toJSONSchema(z.object(tool.inputSchema), { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>,
+    outputSchema: z.toJSONSchema(z.object(tool.outputSchema), { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>,
+  };
 }
 
 /** Validates raw arguments against a tool's input schema; the agent loop uses this path. */

@@ -13,11 +13,10 @@ export const draftPostmortem = defineTool({
   readOnly: false,
   inputSchema: {
     incident_id: z.string().describe('Incident id from get_incident_context'),
-    format: z.enum(['md', 'json']).default('md').describe('Text content as Markdown (default) or JSON; the structured result is always the report'),
+    format: z.enum(['md', 'json']).default('md').describe('Text content as Markdown (default) or JSON; the structured result is always the report (the Markdown is sent once, as text, or read from the report.md resource)'),
   },
   outputSchema: {
     report: z.looseObject({ report_version: z.literal(1), incident: z.looseObject({ id: z.string() }), root_cause: z.string() }),
-    markdown: z.string(),
   },
   async handler(input, deps) {
     const analysis = analysisOf(input.incident_id, deps);
@@ -29,7 +28,7 @@ export const draftPostmortem = defineTool({
     const markdown = renderMarkdown(report);
     deps.store.saveReport(report, markdown);
     return {
-      structured: { report: report as never, markdown },
+      structured: { report: report as never },
       text: input.format === 'json' ? JSON.stringify(report, null, 2) : markdown,
     };
   },

@@ -56,6 +56,14 @@ export const getIncidentContext = defineTool({
       } else if (input.bundle !== undefined) {
         bundle = readBundle(input.bundle).bundle;
       } else {
+        if (input.refresh && !deps.harvest) {
+          const stored = deps.store.bundleBytes(input.incident_id!) !== null;
+          throw new ToolError(
+            `cannot refresh incident "${input.incident_id}": refreshing harvests it again from the vendors and needs their credentials, ` +
+              `but ${deps.harvestUnavailable ?? 'live harvesting is not configured'}` +
+              (stored ? '; the stored copy is available without refresh' : ''),
+          );
+        }
         const found = input.refresh ? null : deps.store.getBundle(input.incident_id!);
         if (found) bundle = found;
         else if (deps.harvest) {

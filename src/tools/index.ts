@@ -21,4 +21,4 @@ export function toolByName(name: string): ToolDefinition | undefined {
   return TOOLS.find((t) => t.name === name);
 }
 
-export { ToolError, parseToolInput, type ToolDeps, type ToolDefinition } from './defineTool.js';
+export { ToolError, parseToolInput, toolJsonSchemas, type ToolDeps, type ToolDefinition } from './defineTool.js';
