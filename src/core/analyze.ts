@@ -4,7 +4,7 @@ import { draftDeterministic } from './draft.js';
 import { collectFacts, type IncidentFacts } from './facts.js';
 import { findWithheld, type Withholding } from './instructions.js';
 import { Redactor } from './redact.js';
-import type { Report, SimilarIncident, SpikeEntry, Trigger, Candidate } from './report.js';
+import type { Report, SeenBefore, SimilarIncident, SpikeEntry, Trigger, Candidate } from './report.js';
 import { deriveSignals, type IncidentSignals } from './signals.js';
 import { detectSpikes } from './spikes.js';
 import { formatMs } from './time.js';
@@ -99,6 +99,8 @@ export function triggerOf(assessment: TriggerAssessment): { trigger: Trigger | n
 
 export interface ReportOptions {
   similar?: SimilarIncident[];
+  /** past incidents this one repeats, found by the caller in the history (core does no I/O) */
+  seenBefore?: SeenBefore[];
   /** the full timeline is kept unless a filter is given */
   timelineFilter?: TimelineFilter;
 }
@@ -140,6 +142,7 @@ export function buildReport(analysis: Analysis, options: ReportOptions = {}): Re
     withheld: analysis.withholding.entries(),
     generated_by: { engine: 'deterministic', model: null, version: ENGINE_VERSION },
   };
+  if (options.seenBefore?.length) report.seen_before = options.seenBefore;
   if (resolved !== null) report.incident.duration_ms = resolved - Math.min(signals.impactOnsetMs, facts.createdMs);
   if (facts.url) report.incident.url = facts.url;
 

@@ -39,7 +39,7 @@ export const MODE_RULES: readonly ModeRule[] = [
     mode: 'timeout',
     changeNoun: 'timeouts',
     symptom: /time(d)? ?out|timeout|deadline exceeded|ETIMEDOUT/i,
-    change: /timeout|deadline|_ms\b|ttl/i,
+    change: /timeout|deadline|_ms\b/i,
     label: 'timeouts',
   },
   {
@@ -67,7 +67,7 @@ export const MODE_RULES: readonly ModeRule[] = [
     mode: 'capacity',
     changeNoun: 'capacity settings',
     symptom: /cpu|saturat|queue (full|depth)|overload|concurrency|throttled|no healthy upstream|capacity/i,
-    change: /replicas|autoscal|min_?instances|max_?instances|workers|threads|concurrency|cpu|resources|queue_?(size|depth|capacity|length)|capacity|backlog/i,
+    change: /replicas|autoscal|min_?instances|max_?instances|(min|max|desired)_?(size|capacity|count)|workers|threads|concurrency|cpu|resources|queue_?(size|depth|capacity|length)|capacity|backlog/i,
     label: 'capacity shortfall',
   },
   {

@@ -84,6 +84,18 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
     for (const s of report.similar_incidents) lines.push(`- ${s.id}: ${s.title} (score ${s.score.toFixed(2)}) — ${s.why_similar}`);
     lines.push('');
   }
+  if (report.seen_before?.length) {
+    lines.push('## Seen before', '');
+    for (const s of report.seen_before) {
+      lines.push(`- **${s.id}**${s.date ? ` (${s.date.slice(0, 10)})` : ''}: ${s.url ? `[${s.title}](${s.url})` : s.title} — ${s.why_similar.join('; ')}`);
+      for (const a of s.open_action_items) {
+        const ticket = a.ticket ? (a.url ? ` [${a.ticket}](${a.url})` : ` ${a.ticket}`) : '';
+        const status = a.status === 'open' ? `still open${a.status_from && a.status_from !== 'postmortem' ? ` in ${a.status_from === 'github' ? 'GitHub' : 'Jira'}` : ''}` : 'not marked done';
+        lines.push(`  - Action item ${status}:${ticket} ${a.title}`);
+      }
+    }
+    lines.push('');
+  }
   if (report.data_gaps.length) {
     lines.push('## What this analysis could not see', '', ...report.data_gaps.map((g) => `- ${g}`), '');
   }

@@ -84,6 +84,27 @@ export interface SimilarIncident {
   why_similar: string;
 }
 
+/** A past incident this one repeats, and what it left open. */
+export interface SeenBefore {
+  id: string;
+  title: string;
+  date: string | null;
+  score: number;
+  why_similar: string[];
+  url?: string;
+  /** the past incident's action items not known to be done */
+  open_action_items: Array<{
+    title: string;
+    /** "acme/api#12" or "OPS-42" */
+    ticket: string | null;
+    url: string | null;
+    /** open: the ticket tracker (or the post-mortem) says so; unknown: nothing says it was done */
+    status: 'open' | 'unknown';
+    /** where the status was read: the ticket tracker or the past post-mortem */
+    status_from: 'github' | 'jira' | 'postmortem' | null;
+  }>;
+}
+
 /** Where instruction-like text was withheld, so a reviewer can look in the original. */
 export interface WithheldEntry {
   source: TimelineSource;
@@ -117,6 +138,8 @@ export interface Report {
   five_whys: FiveWhy[];
   action_items: ActionItem[];
   similar_incidents: SimilarIncident[];
+  /** past incidents this one repeats (present only when some were found) */
+  seen_before?: SeenBefore[];
   log_signatures: Array<{ template: string; count: number; first_at: string; last_at: string; level: string }>;
   data_gaps: string[];
   redactions: { total: number; by_kind: Record<string, number> };

@@ -101,11 +101,25 @@ export function repoAffinity(facts: IncidentFacts, d: DeploymentFact, mentionsSe
 
 /** Raising a pool, concurrency, queue or memory limit gives more room: it cannot explain running out of it. */
 function raisesHeadroom(c: { key: string; from: string | null; to: string | null }, mode: FailureMode): boolean {
+  if (c.from === null || c.to === null) return false;
+  if (mode === 'timeout') {
+    // a longer timeout gives calls more time: it does not make them time out
+    const a = durationMs(c.from);
+    const b = durationMs(c.to);
+    return a !== null && b !== null && b > a && /timeout|deadline/i.test(c.key);
+  }
   if (!['connection_pool', 'capacity', 'memory', 'rate_limit'].includes(mode)) return false;
   const a = Number(c.from);
   const b = Number(c.to);
-  if (!Number.isFinite(a) || !Number.isFinite(b) || c.from === null || c.to === null) return false;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
   return b > a && !/min_?idle|timeout|ttl|interval|delay|backoff/i.test(c.key);
+}
+
+function durationMs(value: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
+  if (!m) return null;
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  return Number(m[1]) * (unit === 'h' ? 3600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1);
 }
 
 function cronField(field: string, value: number): boolean {
@@ -413,6 +427,19 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if (record && (c.from === null || c.to === null)) continue;
     if (!evidence.some((e) => e.startsWith(describeConfigChange(c)))) evidence.push(describeConfigChange(c));
   }
+  // A change that only gives a resource more room (more instances, a bigger pool) cannot explain
+  // that resource running out, whatever names it shares with the errors.
+  const shortfall = signals.modes.filter((m) => ['connection_pool', 'capacity', 'memory', 'rate_limit'].includes(m));
+  const sized = change.configChanges.filter(
+    (c) => c.from !== null && c.to !== null && Number.isFinite(Number(c.from)) && Number.isFinite(Number(c.to)) && shortfall.some((m) => modesOfChange(c.key).includes(m)),
+  );
+  if (!codeFiles && shortfall.length && sized.length && sized.every((c) => shortfall.some((m) => raisesHeadroom(c, m)))) {
+    specific = 0;
+    nameLinks = 0;
+    codeSpecific = 0;
+    weights.length = 0;
+    evidence.push(`it only gives more room (${sized.slice(0, 2).map((c) => `${c.key.split('.').pop()} ${c.from} → ${c.to}`).join(', ')}), which cannot explain running out of it`);
+  }
   const match = 1 - weights.reduce((p, w) => p * (1 - w), 1);
   // When only a dependency is failing (upstream errors, timeouts, TLS, auth, rate limits, network)
   // and nothing in our own process is (memory, pools, rejected data…), the client code that talks
@@ -443,9 +470,26 @@ interface Undo {
   revertedShas: Set<string>;
 }
 
-function recoveredAfter(atMs: number, signals: IncidentSignals): boolean {
+/**
+ * The impact ended (or fell by more than half) within half an hour of `atMs`: the primary series
+ * recovered then, or its level after is at most half way between its level before and baseline.
+ */
+function recoveredAfter(atMs: number, signals: IncidentSignals, facts?: IncidentFacts): boolean {
   const recovered = signals.recoveredMs;
-  return recovered === null || (recovered >= atMs - 2 * 60_000 && recovered <= atMs + 30 * 60_000);
+  if (recovered === null || (recovered >= atMs - 2 * 60_000 && recovered <= atMs + 30 * 60_000)) return true;
+  const spike = signals.primarySpike;
+  if (!facts || !spike || recovered < atMs) return false;
+  const series = facts.series.find((x) => x.metric === spike.metric && x.scope === spike.scope);
+  if (!series) return false;
+  const window = (from: number, to: number) =>
+    series.points.filter((p) => p[0] >= from && p[0] <= to && p[1] !== null).map((p) => p[1] as number).sort((a, b) => a - b);
+  const median = (xs: number[]) => (xs.length ? xs[Math.floor(xs.length / 2)]! : null);
+  const before = median(window(atMs - 15 * 60_000, atMs));
+  const after = median(window(atMs + 2 * 60_000, atMs + 30 * 60_000));
+  if (before === null || after === null) return false;
+  const excess = spike.direction === 'up' ? before - spike.baseline : spike.baseline - before;
+  const left = spike.direction === 'up' ? after - spike.baseline : spike.baseline - after;
+  return excess > 0 && left <= excess / 2;
 }
 
 /** Distinct handles a responder or a later change may use for this change. */
@@ -489,7 +533,7 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       const saysRollback = target === d && !targeted && UNDO_WORDS.test(laterText);
       const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || saysRollback;
       if (!revertedShas.size && !rollback) continue;
-      if (!recoveredAfter(later.finishedMs, signals)) continue;
+      if (!recoveredAfter(later.finishedMs, signals, facts)) continue;
       const how = revertedShas.size
         ? `reverts ${[...revertedShas].map((s) => s.slice(0, 7)).join(', ')}`
         : predecessor?.sha && later.sha === predecessor.sha
@@ -499,17 +543,18 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
     }
   }
   // A later change that sets a changed key back, or a change event that disables what it named.
-  const keys = d.commits.flatMap((c) => c.configChanges).filter((c) => c.from !== null && c.to !== null);
+  const keys = d.commits.flatMap((c) => c.configChanges).filter((c) => c.to !== null);
   for (const later of all) {
     if (later === d || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
     if (d.finishedMs !== null && later.finishedMs <= d.finishedMs) continue;
     const restored = later.commits.flatMap((c) => c.configChanges).find((c) => keys.some((k) => k.key.split('.').pop() === c.key.split('.').pop() && c.to === k.from && c.from === k.to));
-    if (restored && recoveredAfter(later.finishedMs, signals)) {
+    if (restored && recoveredAfter(later.finishedMs, signals, facts)) {
       const shas = new Set(d.commits.filter((c) => c.configChanges.some((k) => k.key.split('.').pop() === restored.key.split('.').pop())).map((c) => c.sha));
-      return { by: later, how: `sets ${restored.key.split('.').pop()} back to ${restored.to}`, atMs: later.finishedMs, revertedShas: shas };
+      const how = restored.to === null ? `removes ${restored.key.split('.').pop()} again` : `sets ${restored.key.split('.').pop()} back to ${restored.to}`;
+      return { by: later, how, atMs: later.finishedMs, revertedShas: shas };
     }
     const pinned = later.commits.flatMap((c) => c.packages).find((p) => d.commits.some((c) => c.packages.some((q) => q.name === p.name && q.from === p.to && q.to === p.from)));
-    if (pinned && recoveredAfter(later.finishedMs, signals)) {
+    if (pinned && recoveredAfter(later.finishedMs, signals, facts)) {
       const shas = new Set(d.commits.filter((c) => c.packages.some((q) => q.name === pinned.name)).map((c) => c.sha));
       return { by: later, how: `moves ${pinned.name} back to ${pinned.to}`, atMs: later.finishedMs, revertedShas: shas };
     }
@@ -523,7 +568,7 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
     const handle = handles.find((h) => namesIn(text, h));
     if (!handle) continue;
     const switchedOff = UNDO_WORDS.test(text) || later.commits.some((c) => c.configChanges.some((k) => namesIn(k.key.toLowerCase(), handle) && /^(false|off|no|disabled?|0%?)$/i.test(k.to ?? '')));
-    if (switchedOff && recoveredAfter(later.finishedMs, signals)) {
+    if (switchedOff && recoveredAfter(later.finishedMs, signals, facts)) {
       return { by: later, how: `switches ${handle} off`, atMs: later.finishedMs, revertedShas: new Set() };
     }
   }
@@ -533,7 +578,7 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       if (m.ms < signals.anomalyOnsetMs || !UNDO_WORDS.test(m.text)) continue;
       const lower = m.text.toLowerCase();
       const handle = handles.find((h) => namesIn(lower, h));
-      if (!handle || !recoveredAfter(m.ms, signals)) continue;
+      if (!handle || !recoveredAfter(m.ms, signals, facts)) continue;
       return { by: null, how: `a responder reported undoing it (naming ${handle}) at ${formatMs(m.ms)}`, atMs: m.ms, revertedShas: new Set() };
     }
   }
