@@ -43,6 +43,9 @@ Usage:
   hindsight serve                              MCP server on stdio (for Claude Desktop, IDEs)
   hindsight eval DIR                           score the analysis on labelled incidents
                                                (DIR/*/bundle.json + expected.json)
+  hindsight history import PATH...             import past post-mortems (Markdown, HTML, JSON)
+  hindsight history search TEXT [--incident ID] similar past incidents, with why_similar
+  hindsight eval-history DIR                   recall@1, recall@5, MRR of similar-incident search
 
 Every command takes --help. Data lives under HINDSIGHT_HOME (default ~/.hindsight).
 Malformed elements of a bundle (a metric point, a log line, a message...) are left out and
@@ -434,6 +437,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   validate: cmdValidate,
   serve: cmdServe,
   eval: cmdEval,
+  history: async (argv) => (await import('./history/commands.js')).cmdHistory(argv, out),
+  'eval-history': async (argv) => (await import('./history/commands.js')).cmdEvalHistory(argv, out),
 };
 
 export async function main(argv: string[]): Promise<number> {

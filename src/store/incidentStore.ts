@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import type { Bundle } from '../core/bundle.js';
 import { isInstructionLike, WITHHELD_MARKER, withholdText } from '../core/instructions.js';
 import type { Report } from '../core/report.js';
+import { contentHash } from '../history/import.js';
+import { pastFromReport } from '../history/json.js';
+import { HistoryIndex } from '../history/sqliteIndex.js';
 
 export function hindsightHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.HINDSIGHT_HOME && env.HINDSIGHT_HOME.trim() !== '' ? env.HINDSIGHT_HOME : join(homedir(), '.hindsight');
@@ -31,6 +34,8 @@ export interface PastRcaHit {
 
 export class IncidentStore {
   private readonly db: Database.Database;
+  /** past incidents (imported post-mortems and the reports stored here) for similar-incident search */
+  readonly history: HistoryIndex;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(join(path, '..'), { recursive: true });
@@ -56,6 +61,7 @@ export class IncidentStore {
         incident_id UNINDEXED, title, service, root_cause, body, tokenize = 'porter unicode61'
       );
     `);
+    this.history = new HistoryIndex(this.db);
   }
 
   static open(home: string = hindsightHome()): IncidentStore {
@@ -124,6 +130,13 @@ export class IncidentStore {
         .run(report.incident.id, report.incident.title, report.incident.service ?? '', report.root_cause, body);
     });
     save();
+    this.rememberReport(report, now);
+  }
+
+  /** Adds a report to the history that similar-incident search reads (idempotent by content). */
+  rememberReport(report: Report, now: Date = new Date()): void {
+    const { similar_incidents: _similar, seen_before: _seen, ...content } = report;
+    this.history.upsert(pastFromReport(report), contentHash(JSON.stringify(content)), 'hindsight', now);
   }
 
   getReport(id: string): { report: Report; markdown: string } | null {

@@ -1,0 +1,105 @@
+// `hindsight history import PATH…`: files and directories of past post-mortems into the history
+// index. Idempotent by content hash; a file that cannot be read or parsed is reported and skipped.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { extractIncident } from './document.js';
+import { parseHtml } from './html.js';
+import { HistoryFormatError, parseJsonIncidents } from './json.js';
+import { parseMarkdown } from './markdown.js';
+import type { HistoryIndex } from './sqliteIndex.js';
+import type { PastIncident } from './types.js';
+
+const KINDS: Record<string, 'markdown' | 'html' | 'json'> = {
+  '.md': 'markdown', '.markdown': 'markdown', '.mdx': 'markdown', '.txt': 'markdown',
+  '.html': 'html', '.htm': 'html', '.xhtml': 'html',
+  '.json': 'json',
+};
+
+export interface ImportProblem {
+  path: string;
+  problem: string;
+}
+
+export interface ImportSummary {
+  files: number;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  failed: ImportProblem[];
+  /** ids of the incidents imported or updated, in order */
+  ids: string[];
+}
+
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The post-mortem files under the given paths (directories walked, hidden entries skipped), sorted. */
+export function postmortemFiles(paths: readonly string[], problems: ImportProblem[] = []): string[] {
+  const out: string[] = [];
+  const walk = (path: string, named: boolean) => {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      problems.push({ path, problem: 'no such file or directory' });
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path).sort()) if (!name.startsWith('.') && name !== 'node_modules') walk(join(path, name), false);
+    } else if (KINDS[extname(path).toLowerCase()]) out.push(path);
+    else if (named) problems.push({ path, problem: `not a post-mortem file (expected ${Object.keys(KINDS).join(', ')})` });
+  };
+  for (const p of paths) walk(p, true);
+  return out;
+}
+
+/** The incidents one file holds; throws HistoryFormatError (or a parser error) when it holds none. */
+export function parsePostmortem(path: string, text: string): PastIncident[] {
+  const kind = KINDS[extname(path).toLowerCase()];
+  const hash = contentHash(text);
+  if (kind === 'json') return parseJsonIncidents(text, (i, item) => `pm-${contentHash(JSON.stringify(item)).slice(0, 12)}`);
+  if (text.trim() === '') throw new HistoryFormatError('empty file');
+  const doc = kind === 'html' ? parseHtml(text) : parseMarkdown(text);
+  const incident = extractIncident(doc, { origin: kind === 'html' ? 'html' : 'markdown', fallbackId: `pm-${hash.slice(0, 12)}` });
+  if (!incident.title || (!incident.summary && !incident.root_cause && incident.action_items.length === 0 && incident.body.length < 40)) {
+    throw new HistoryFormatError('no post-mortem content found (no title, summary, root cause or action items)');
+  }
+  return [incident];
+}
+
+export function importPaths(index: HistoryIndex, paths: readonly string[], now: Date = new Date()): ImportSummary {
+  const summary: ImportSummary = { files: 0, imported: 0, updated: 0, unchanged: 0, failed: [], ids: [] };
+  for (const path of postmortemFiles(paths, summary.failed)) {
+    summary.files++;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      summary.failed.push({ path, problem: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+      continue;
+    }
+    const hash = contentHash(text);
+    if (index.hasContent(hash)) {
+      summary.unchanged++;
+      continue;
+    }
+    let incidents: PastIncident[];
+    try {
+      incidents = parsePostmortem(path, text);
+    } catch (err) {
+      summary.failed.push({ path, problem: (err as Error).message.split('\n')[0]!.slice(0, 300) });
+      continue;
+    }
+    incidents.forEach((incident, i) => {
+      const result = index.upsert(incident, incidents.length === 1 ? hash : `${hash}:${i}`, path, now);
+      if (result === 'unchanged') summary.unchanged++;
+      else {
+        summary[result]++;
+        summary.ids.push(incident.id);
+      }
+    });
+  }
+  return summary;
+}

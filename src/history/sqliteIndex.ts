@@ -1,0 +1,239 @@
+// The embedded history index (SQLite, in the same database as the incident store): past incidents,
+// their features as postings for candidate generation, and an FTS5 table for BM25.
+import type Database from 'better-sqlite3';
+import { entitiesOf, errorSignaturesOf, failureModesOf, looksLikeError, normalizeSeverity, signatureTemplate, triggerKindOf } from './features.js';
+import { rankCandidates, type Candidate, type FeatureSet } from './rank.js';
+import type { HistoryFilter, PastIncident, SimilarPast } from './types.js';
+
+export type UpsertResult = 'imported' | 'updated' | 'unchanged';
+
+const STOP = new Set(
+  'the a an and or of to in on at for from by with was were is are be been this that it its as into after before during not no we our us they them their has had have which when while then than there these those all any also can could would should may might will one two new via per incident post mortem postmortem service services caused cause root'.split(' '),
+);
+
+/** Distinct search terms of a text, stop words out, at most `max`. */
+export function searchTerms(text: string, max = 32): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const t of text.toLowerCase().match(/[\p{L}\p{N}_]{2,}/gu) ?? []) {
+    if (STOP.has(t) || /^\d+$/.test(t) || seen.has(t)) continue;
+    seen.add(t);
+    out.push(t);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+export interface HistoryQuery {
+  text: string;
+  features: FeatureSet;
+  /** leave this incident out (the one the query is about) */
+  excludeId?: string;
+}
+
+interface Row {
+  id: string;
+  features_json: string;
+  fts_text: string;
+}
+
+function featuresOf(p: PastIncident): FeatureSet {
+  return {
+    services: p.services,
+    failure_modes: p.failure_modes,
+    error_signatures: p.error_signatures,
+    files: p.files,
+    config_keys: p.config_keys,
+    hosts: p.hosts,
+    trigger_kind: p.trigger_kind,
+  };
+}
+
+/** The posting features that generate candidates beside BM25: specific enough to be rare. */
+function postings(f: FeatureSet): Array<[string, string]> {
+  return [
+    ...f.error_signatures.map((v) => ['sig', v] as [string, string]),
+    ...f.files.map((v) => ['file', v] as [string, string]),
+    ...f.config_keys.map((v) => ['key', v] as [string, string]),
+    ...f.hosts.map((v) => ['host', v] as [string, string]),
+  ];
+}
+
+export class HistoryIndex {
+  private servicesCache: Set<string> | null = null;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS past_incidents (
+        id TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        source TEXT,
+        title TEXT NOT NULL,
+        date TEXT,
+        severity TEXT,
+        services TEXT NOT NULL,
+        features_json TEXT NOT NULL,
+        record_json TEXT NOT NULL,
+        fts_text TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS past_incidents_hash ON past_incidents(content_hash);
+      CREATE INDEX IF NOT EXISTS past_incidents_date ON past_incidents(date);
+      CREATE TABLE IF NOT EXISTS past_features (
+        kind TEXT NOT NULL, value TEXT NOT NULL, incident_id TEXT NOT NULL,
+        PRIMARY KEY (kind, value, incident_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS past_features_incident ON past_features(incident_id);
+      CREATE VIRTUAL TABLE IF NOT EXISTS past_search USING fts5(
+        incident_id UNINDEXED, title, services, root_cause, body, tokenize = 'porter unicode61'
+      );
+    `);
+  }
+
+  hasContent(hash: string): boolean {
+    return this.db.prepare('SELECT 1 FROM past_incidents WHERE content_hash = ? LIMIT 1').get(hash) !== undefined;
+  }
+
+  /** Stores or replaces a past incident; the same content twice is a no-op. */
+  upsert(p: PastIncident, contentHash: string, source: string | null, now: Date = new Date()): UpsertResult {
+    const existing = this.db.prepare('SELECT content_hash FROM past_incidents WHERE id = ?').get(p.id) as { content_hash: string } | undefined;
+    if (existing?.content_hash === contentHash) return 'unchanged';
+    const features = featuresOf(p);
+    const ftsText = `${p.title}\n${p.services.join(' ')}\n${p.root_cause}`.toLowerCase();
+    const write = this.db.transaction(() => {
+      if (existing) this.remove(p.id);
+      this.db
+        .prepare(
+          `INSERT INTO past_incidents (id, content_hash, source, title, date, severity, services, features_json, record_json, fts_text, imported_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(p.id, contentHash, source, p.title, p.date, p.severity, ` ${p.services.join(' ')} `, JSON.stringify(features), JSON.stringify(p), ftsText.slice(0, 4000), now.toISOString());
+      const post = this.db.prepare('INSERT OR IGNORE INTO past_features (kind, value, incident_id) VALUES (?, ?, ?)');
+      for (const [kind, value] of postings(features)) post.run(kind, value, p.id);
+      for (const s of p.services) post.run('service', s, p.id);
+      const body = [p.summary, ...p.error_signatures, ...p.action_items.map((a) => a.title), p.files.join(' '), p.config_keys.join(' '), p.hosts.join(' '), p.body].join('\n');
+      this.db.prepare('INSERT INTO past_search (incident_id, title, services, root_cause, body) VALUES (?, ?, ?, ?, ?)').run(p.id, p.title, p.services.join(' '), p.root_cause, body);
+    });
+    write();
+    if (p.services.some((s) => !this.servicesCache?.has(s))) this.servicesCache = null;
+    return existing ? 'updated' : 'imported';
+  }
+
+  private remove(id: string): void {
+    this.db.prepare('DELETE FROM past_incidents WHERE id = ?').run(id);
+    this.db.prepare('DELETE FROM past_features WHERE incident_id = ?').run(id);
+    this.db.prepare('DELETE FROM past_search WHERE incident_id = ?').run(id);
+  }
+
+  get(id: string): PastIncident | null {
+    const row = this.db.prepare('SELECT record_json FROM past_incidents WHERE id = ?').get(id) as { record_json: string } | undefined;
+    return row ? (JSON.parse(row.record_json) as PastIncident) : null;
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM past_incidents').get() as { n: number }).n;
+  }
+
+  list(limit = 50, offset = 0): Array<Pick<PastIncident, 'id' | 'title' | 'date' | 'severity'>> {
+    return this.db.prepare('SELECT id, title, date, severity FROM past_incidents ORDER BY date DESC, id LIMIT ? OFFSET ?').all(limit, offset) as never;
+  }
+
+  /** Every service name the history knows, to recognise one in a free-text query. */
+  knownServices(): Set<string> {
+    if (!this.servicesCache) {
+      const rows = this.db.prepare("SELECT DISTINCT value FROM past_features WHERE kind = 'service'").all() as Array<{ value: string }>;
+      this.servicesCache = new Set(rows.map((r) => r.value));
+    }
+    return this.servicesCache;
+  }
+
+  /** A free-text query's features: error signatures, names, failure modes, services the history knows. */
+  queryFromText(text: string): HistoryQuery {
+    const lower = text.toLowerCase();
+    const entities = entitiesOf(text, /`/.test(text) ? [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!) : []);
+    const signatures = errorSignaturesOf([], text);
+    if (looksLikeError(text) && text.length <= 300) signatures.push(signatureTemplate(text));
+    const known = this.knownServices();
+    const words = lower.match(/[a-z0-9][a-z0-9_-]*[a-z0-9]/g) ?? [];
+    const services = [...new Set(words.filter((w) => known.has(w)))];
+    return {
+      text,
+      features: {
+        services,
+        failure_modes: failureModesOf(text),
+        error_signatures: [...new Set(signatures)],
+        files: entities.files,
+        config_keys: entities.config_keys,
+        hosts: entities.hosts,
+        trigger_kind: triggerKindOf(text),
+      },
+    };
+  }
+
+  queryFromIncident(p: PastIncident): HistoryQuery {
+    return { text: `${p.title}\n${p.summary}\n${p.root_cause}\n${p.error_signatures.join('\n')}`, features: featuresOf(p), excludeId: p.id };
+  }
+
+  search(query: HistoryQuery, filter: HistoryFilter = {}, limit = 5): SimilarPast[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.service) {
+      where.push('p.services LIKE ?');
+      params.push(`% ${filter.service.trim().toLowerCase().replace(/\s+/g, '-').replace(/[%_]/g, '')} %`);
+    }
+    if (filter.from) {
+      where.push('p.date >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to) {
+      where.push('p.date <= ?');
+      // a date-only bound includes that whole day
+      params.push(/^\d{4}-\d\d-\d\d$/.test(filter.to) ? `${filter.to}T99` : filter.to);
+    }
+    if (filter.severity) {
+      where.push('p.severity = ?');
+      params.push(normalizeSeverity(filter.severity) ?? filter.severity.toLowerCase());
+    }
+    if (query.excludeId) {
+      where.push('p.id <> ?');
+      params.push(query.excludeId);
+    }
+    const extra = where.length ? ` AND ${where.join(' AND ')}` : '';
+    const pool = Math.max(50, limit * 10);
+
+    const terms = searchTerms(query.text);
+    const candidates = new Map<string, Candidate>();
+    const add = (row: Row, bm25: number | null) => {
+      const prev = candidates.get(row.id);
+      if (prev) {
+        if (bm25 !== null) prev.bm25 = bm25;
+        return;
+      }
+      candidates.set(row.id, { id: row.id, features: JSON.parse(row.features_json) as FeatureSet, bm25, text: row.fts_text });
+    };
+    if (terms.length) {
+      const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+      const rows = this.db
+        .prepare(
+          `SELECT p.id, p.features_json, p.fts_text, bm25(past_search, 0.0, 3.0, 2.0, 4.0, 1.0) AS rank
+           FROM past_search JOIN past_incidents p ON p.id = past_search.incident_id
+           WHERE past_search MATCH ?${extra} ORDER BY rank LIMIT ?`,
+        )
+        .all(match, ...params, pool) as Array<Row & { rank: number }>;
+      for (const r of rows) add(r, r.rank);
+    }
+    const posts = postings(query.features);
+    if (posts.length) {
+      const byFeature = this.db.prepare(
+        `SELECT p.id, p.features_json, p.fts_text FROM past_features f JOIN past_incidents p ON p.id = f.incident_id
+         WHERE f.kind = ? AND f.value = ?${extra} LIMIT 200`,
+      );
+      for (const [kind, value] of posts.slice(0, 60)) for (const r of byFeature.all(kind, value, ...params) as Row[]) add(r, null);
+    }
+    const ranked = rankCandidates(query.features, query.text, terms, [...candidates.values()], limit);
+    return ranked.flatMap((r) => {
+      const incident = this.get(r.id);
+      return incident ? [{ incident, score: r.score, why_similar: r.why_similar }] : [];
+    });
+  }
+}
