@@ -19,7 +19,7 @@ export interface Draft {
 }
 
 const MODE_PRIORITY: FailureMode[] = [
-  'connection_pool', 'memory', 'tls', 'validation', 'rate_limit', 'auth', 'database', 'timeout', 'feature_flag', 'capacity', 'network', 'upstream', 'crash',
+  'connection_pool', 'memory', 'tls', 'database', 'validation', 'rate_limit', 'auth', 'timeout', 'feature_flag', 'capacity', 'network', 'upstream', 'crash',
 ];
 
 function capitalise(text: string): string {
@@ -344,6 +344,19 @@ function trafficSurge(signals: IncidentSignals): ClassifiedSpike | null {
   );
 }
 
+/**
+ * Problems other components logged shortly before the impacted service failed (a link going down,
+ * a failover, a disk filling): where an incident with no change behind it actually started.
+ */
+function precursors(facts: IncidentFacts, signals: IncidentSignals) {
+  const service = facts.service?.toLowerCase() ?? null;
+  return facts.logSignatures
+    .filter((s) => (s.level === 'error' || s.level === 'warn') && s.services.length > 0 && !s.services.some((x) => x.toLowerCase() === service))
+    .filter((s) => s.firstMs >= signals.impactOnsetMs - 30 * 60_000 && s.firstMs <= signals.impactOnsetMs + 2 * 60_000)
+    .sort((a, b) => a.firstMs - b.firstMs)
+    .slice(0, 2);
+}
+
 /** The first host name an error names (`api.example.com`), for naming what a certificate or call was for. */
 function hostIn(text: string): string | null {
   for (const m of text.matchAll(/\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b/gi)) {
@@ -528,6 +541,10 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
       rootCause =
         `No deployment or configuration change triggered this incident: ${trig.reason.replace(/^No change explains the incident: /, '')} ` +
         unchangedCause(mode, facts, signals, sigText);
+    }
+    const first = precursors(facts, signals);
+    if (first.length) {
+      rootCause += ` It began outside ${service}: ${first.map((p) => `at ${formatMs(p.firstMs)} ${p.services[0] ?? 'another component'} logged \`${clip(p.sample, 140)}\``).join('; then ')}.`;
     }
     const depSpikes = signals.spikes.filter((s) => s.coversDetection && s !== primary && s.errorLike).slice(0, 2);
     whys.push({
