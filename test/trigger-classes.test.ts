@@ -244,3 +244,69 @@ describe('generated incidents, two per family', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('links found in rebuilt real-world outages, tried on new names', () => {
+  for (const [repo, ref, label] of [
+    ['acme/waf-rules', '2025.03.04-2', 'ruleset=managed/2025.03.04-2'],
+    ['globex/edge-policies', 'policy-v812', 'policy_version=policy-v812'],
+  ] as const) {
+    it(`a release of ${repo} that the errors quote (${ref}), with a regex that backtracks, under CPU saturation`, () => {
+      const deploy: DeploySpec = {
+        repo,
+        id: 201,
+        finishedAt: -0.5,
+        environment: 'global',
+        commits: [
+          { sha: sha(`${repo}-changelog`), message: 'Changelog', files: [{ filename: 'CHANGELOG.md', patch: `@@ -1 +1,2 @@\n+## ${ref}` }] },
+          { sha: sha(`${repo}-rule`), message: 'Add XSS rule', files: [{ filename: 'rules/xss/900.yaml', patch: "@@ -0,0 +1,2 @@\n+id: 900\n+expression: '(?:.*=.*;?)+(?:.*\\\\(.*\\\\))'" }] },
+          { sha: sha(`${repo}-other`), message: 'Tune SQLi rule', files: [{ filename: 'rules/sqli/901.yaml', patch: "@@ -1 +1 @@\n-paranoia: 2\n+paranoia: 3" }] },
+        ],
+      };
+      (deploy as { ref?: string }).ref = ref;
+      const bundle = buildIncident(incident('edge-proxy', `worker busy 5000ms in waf.phase_rewrite -> matcher.lua:211 re.match (${label}) cpu_saturated=true {n}`, [deploy, docs('acme/edge-proxy', 202, -0.2)], {
+        extraSeries: [{ metric: 'edge.proxy.cpu.utilization', scope: 'service:edge-proxy', value: (m) => (m >= 0 && m < 30 ? 99 : 35) }],
+      }));
+      const d = (bundle.sources!.github!.repos!.find((r) => r.full_name === repo)!.deployments![0] as { ref: string });
+      d.ref = ref;
+      const report = postmortem(bundle);
+      expect(report.trigger).toMatchObject({ repo, deployment_id: 201, sha: sha(`${repo}-rule`) });
+      expect(report.trigger!.evidence.join('\n')).toMatch(/nested unbounded quantifiers/);
+    });
+  }
+
+  it('a scheduled capacity raise is not blamed for a surge that outgrew it', () => {
+    const bundle = withChangeEvents(buildIncident(incident('webapp', 'ec2:RunInstances throttled: RequestLimitExceeded (webapp-asg scale-out); capacity exhausted {n}', [])), [
+      { id: 'CE-ASG', timestamp: at(-25), summary: 'Autoscaling: webapp-asg min capacity 900 -> 1100', services: [{ summary: 'webapp' }], custom_details: { autoscaling_group: 'webapp-asg', min_size: { from: 900, to: 1100 } } },
+    ]);
+    const report = postmortem(bundle);
+    expect(report.trigger).toBeNull();
+    expect(report.candidates[0]!.reasons.join(' ')).toMatch(/only gives more room/);
+  });
+
+  it('a longer timeout, or a cache TTL, does not explain calls timing out', () => {
+    const longer: DeploySpec = { repo: 'acme/edge-cache', id: 211, finishedAt: -3, commits: [{ sha: sha('ttl'), message: 'Raise cache TTL', files: [{ filename: 'conf/ttl.yaml', patch: '@@ -1,2 +1,2 @@\n history:\n-  ttl: 30s\n+  ttl: 45s' }] }] };
+    const raise: DeploySpec = { repo: 'acme/api', id: 212, finishedAt: -2, commits: [{ sha: sha('tmo'), message: 'Raise upstream timeout', files: [{ filename: 'config/upstream.yaml', patch: '@@ -1,2 +1,2 @@\n upstream:\n-  timeout_ms: 500\n+  timeout_ms: 2000' }] }] };
+    const report = postmortem(buildIncident(incident('api', 'upstream connect error: connection timeout after 2000ms {n}', [longer, raise])));
+    expect(report.trigger).toBeNull();
+  });
+
+  it('a zone push recorded by the deploy tool within seconds of the DNS deployment is the same change', () => {
+    const zone: DeploySpec = { repo: 'acme/dns-zones', id: 221, finishedAt: -20, environment: 'production', commits: [{ sha: sha('zone-txt'), message: 'Add TXT verification record', files: [{ filename: 'zones/acme.dev.zone', patch: '@@ -3,0 +3,1 @@\n+_verify 300 IN TXT "v=abc123"' }] }] };
+    const bundle = buildIncident(incident('www', 'DNS resolution failed: SERVFAIL for www.acme.dev {n}', [zone]));
+    (bundle.sources as Record<string, any>).datadog.events = [
+      ...((bundle.sources as Record<string, any>).datadog.events ?? []),
+      { id: 99, date_happened: Math.floor(Date.parse(at(-20)) / 1000) + 20, title: 'Zone push acme.dev serial 2025030401', source_type_name: 'deploy', tags: ['service:dns'] },
+    ];
+    const report = postmortem(bundle);
+    expect(report.candidates.some((c) => c.change_event_id === '99')).toBe(false);
+    expect(report.trigger).toBeNull();
+  });
+
+  it('removing a setting a day after it was enabled, with recovery right after, convicts the enabling change', () => {
+    const enable: DeploySpec = { repo: 'acme/consul-config', id: 231, finishedAt: -23 * 60, commits: [{ sha: sha('stream-on'), message: 'Enable streaming for router agents', files: [{ filename: 'services/edge-router/agent.hcl', patch: '@@ -9,0 +9,1 @@\n+use_streaming_backend = true' }] }] };
+    const disable: DeploySpec = { repo: 'acme/consul-config', id: 232, finishedAt: 30, commits: [{ sha: sha('stream-off'), message: 'Disable streaming', files: [{ filename: 'services/edge-router/agent.hcl', patch: '@@ -9,1 +9,0 @@\n-use_streaming_backend = true' }] }] };
+    const spec = incident('consul', 'timed out waiting for stream subscription snapshot (topic=ServiceHealth key=edge-router) {n}', [enable, disable], { resolveAt: 120, errorEnd: 34 });
+    const report = postmortem(buildIncident(spec));
+    expect(report.trigger).toMatchObject({ repo: 'acme/consul-config', deployment_id: 231 });
+  });
+});

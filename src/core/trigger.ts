@@ -429,9 +429,9 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   }
   // A change that only gives a resource more room (more instances, a bigger pool) cannot explain
   // that resource running out, whatever names it shares with the errors.
-  const shortfall = signals.modes.filter((m) => ['connection_pool', 'capacity', 'memory', 'rate_limit'].includes(m));
+  const shortfall = signals.modes.filter((m) => ['connection_pool', 'capacity', 'memory', 'rate_limit', 'timeout'].includes(m));
   const sized = change.configChanges.filter(
-    (c) => c.from !== null && c.to !== null && Number.isFinite(Number(c.from)) && Number.isFinite(Number(c.to)) && shortfall.some((m) => modesOfChange(c.key).includes(m)),
+    (c) => c.from !== null && c.to !== null && durationMs(c.from) !== null && durationMs(c.to) !== null && shortfall.some((m) => modesOfChange(c.key).includes(m)),
   );
   if (!codeFiles && shortfall.length && sized.length && sized.every((c) => shortfall.some((m) => raisesHeadroom(c, m)))) {
     specific = 0;
@@ -750,7 +750,9 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       );
     }
     if (d.echoes.length) evidence.push(`also recorded as ${d.echoes.slice(0, 2).join(' and ')}`);
-    if (match === 0 && !undo) reasons.push('nothing in its content matches the error signatures, alerts or failure mode');
+    const roomOnly = culprit?.evidence.find((e) => e.startsWith('it only gives more room'));
+    if (roomOnly && !undo) reasons.push(roomOnly);
+    else if (match === 0 && !undo) reasons.push('nothing in its content matches the error signatures, alerts or failure mode');
     else if (match > 0) reasons.push(...(culprit?.evidence.slice(0, 2) ?? []));
     if (undo) reasons.push(undo.by ? `undone by ${describeChange(undo.by)}, after which the impact ended` : `${undo.how}; the impact ended after it`);
 

@@ -1,6 +1,9 @@
 // One retry policy for every vendor call: 429 honours Retry-After, 5xx and network errors get
 // jittered exponential backoff, every attempt has a timeout, other 4xx fail at once.
 import type { HttpPolicy } from './types.js';
+import { networkErrorMessage } from './networkError.js';
+
+export { describeNetworkError, networkErrorMessage } from './networkError.js';
 
 export class VendorError extends Error {
   constructor(
@@ -51,6 +54,8 @@ export interface RetryOptions {
   classify: (err: unknown) => Classified;
   random?: () => number;
   onRetry?: (attempt: number, delayMs: number, why: string) => void;
+  /** the host the calls go to, named when an attempt times out */
+  host?: string;
 }
 
 /**
@@ -67,7 +72,7 @@ export async function withRetries<T>(op: (signal: AbortSignal) => Promise<T>, op
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(new VendorError(opts.source, `timed out after ${policy.timeoutMs} ms`, null, true));
+        reject(new VendorError(opts.source, `timed out after ${policy.timeoutMs} ms${opts.host ? ` waiting for ${opts.host}` : ''}`, null, true));
       }, policy.timeoutMs);
     });
     try {
@@ -97,7 +102,7 @@ export async function fetchJson<T>(
     res = await fetch(url, init);
   } catch (err) {
     if (init.signal.aborted) throw new VendorError(source, 'request aborted (timeout)', null, true);
-    throw new VendorError(source, `network error: ${(err as Error).message}`, null, true);
+    throw new VendorError(source, `network error: ${networkErrorMessage(err, url)}`, null, true);
   }
   const text = await res.text();
   if (!res.ok) {
@@ -117,5 +122,5 @@ export function defaultClassify(err: unknown): Classified {
   const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.code === 'number' ? e.code : e?.response?.status ?? null;
   const headers = e?.response?.headers ?? e?.headers ?? {};
   const retryAfter = parseRetryAfter(headers['retry-after'] ?? headers['Retry-After']);
-  return { status, retryable: classifyStatus(status), retryAfterMs: retryAfter, message: e?.message ?? String(err) };
+  return { status, retryable: classifyStatus(status), retryAfterMs: retryAfter, message: status === null ? networkErrorMessage(err) : e?.message ?? String(err) };
 }

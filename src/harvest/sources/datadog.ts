@@ -17,7 +17,7 @@
 import type { client, v2 } from '@datadog/datadog-api-client';
 import { templated, type VendorCredentials } from '../config.js';
 import type { DoctorCheck } from '../doctorTypes.js';
-import { classifyStatus, parseRetryAfter, VendorError, withRetries, type Classified } from '../retry.js';
+import { classifyStatus, networkErrorMessage, parseRetryAfter, VendorError, withRetries, type Classified } from '../retry.js';
 import type { HarvestContext, HarvestErrorEntry, HttpPolicy, SourceOutcome, TruncationEntry } from '../types.js';
 
 export type DatadogCredentials = NonNullable<VendorCredentials['datadog']>;
@@ -84,9 +84,7 @@ export function datadogSite(site: string): string {
 }
 
 function describeNetworkError(err: unknown): string {
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e?.cause?.code ?? e?.cause?.message;
-  return `${e?.message ?? String(err)}${cause ? ` (${cause})` : ''}`;
+  return networkErrorMessage(err);
 }
 
 function errorDetail(text: string): string {

@@ -89,7 +89,7 @@ function followable(creds: OpsgenieCredentials, link: string | undefined): strin
 async function get<T>(creds: OpsgenieCredentials, url: string, policy: HttpPolicy, onRetry?: OnRetry): Promise<Envelope<T>> {
   const { body } = await withRetries(
     (signal) => fetchJson<Envelope<T>>(SOURCE, url, { method: 'GET', headers: { Authorization: `GenieKey ${creds.apiKey}`, Accept: 'application/json' }, signal }),
-    { source: SOURCE, policy, classify: defaultClassify, onRetry },
+    { source: SOURCE, policy, classify: defaultClassify, onRetry, host: new URL(url).host },
   );
   return body;
 }

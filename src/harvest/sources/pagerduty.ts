@@ -19,7 +19,7 @@
 // Pagination is done here with classic offset/limit/more/total.
 import type { VendorCredentials } from '../config.js';
 import type { DoctorCheck } from '../doctorTypes.js';
-import { classifyStatus, defaultClassify, parseRetryAfter, VendorError, withRetries } from '../retry.js';
+import { classifyStatus, defaultClassify, networkErrorMessage, parseRetryAfter, VendorError, withRetries } from '../retry.js';
 import type { HarvestContext, HarvestedIncident, HarvestErrorEntry, HttpPolicy, SourceOutcome, TruncationEntry } from '../types.js';
 import { emptyOutcome } from '../types.js';
 
@@ -84,7 +84,7 @@ async function getOnce<T>(creds: PagerDutyCredentials, path: string, query: Quer
     res = await fetch(url, { method: 'GET', headers: { Authorization: `Token token=${creds.token}`, Accept: ACCEPT }, signal });
   } catch (err) {
     if (signal.aborted) throw new VendorError(SOURCE, `GET ${path}: request aborted (timeout)`, null, true);
-    throw new VendorError(SOURCE, scrub(`GET ${path}: network error: ${(err as Error).message}`, creds), null, true);
+    throw new VendorError(SOURCE, scrub(`GET ${path}: network error: ${networkErrorMessage(err, url)}`, creds), null, true);
   }
   let text: string;
   try {
@@ -106,7 +106,7 @@ async function getOnce<T>(creds: PagerDutyCredentials, path: string, query: Quer
 }
 
 export function get<T>(creds: PagerDutyCredentials, path: string, query: Query, policy: HttpPolicy, onRetry?: OnRetry): Promise<T> {
-  return withRetries((signal) => getOnce<T>(creds, path, query, signal), { source: SOURCE, policy, classify: defaultClassify, onRetry });
+  return withRetries((signal) => getOnce<T>(creds, path, query, signal), { source: SOURCE, policy, classify: defaultClassify, onRetry, host: new URL(creds.apiUrl).host });
 }
 
 interface ClassicPage {

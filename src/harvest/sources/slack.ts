@@ -13,7 +13,7 @@
 import { ErrorCode, LogLevel, WebClient, type Logger } from '@slack/web-api';
 import type { VendorCredentials } from '../config.js';
 import type { DoctorCheck } from '../doctorTypes.js';
-import { VendorError, classifyStatus, parseRetryAfter, withRetries, type Classified } from '../retry.js';
+import { VendorError, classifyStatus, networkErrorMessage, parseRetryAfter, withRetries, type Classified } from '../retry.js';
 import type { HarvestContext, HarvestErrorEntry, HarvestedIncident, HttpPolicy, SourceOutcome, TruncationEntry } from '../types.js';
 
 const SOURCE = 'slack';
@@ -160,8 +160,7 @@ export function classifySlackError(method: string, err: unknown): SlackClassifie
     case ErrorCode.RequestError: {
       const o = e.original;
       const aborted = o?.name === 'TimeoutError' || o?.name === 'AbortError';
-      const cause = o?.cause?.code ?? o?.cause?.message;
-      const what = aborted ? 'request timed out' : `network error: ${o?.message ?? 'request failed'}${cause ? ` (${cause})` : ''}`;
+      const what = aborted ? 'request timed out' : `network error: ${o ? networkErrorMessage(o) : 'request failed'}`;
       return { status: null, retryable: true, retryAfterMs: null, code: null, message: `${method}: ${what}` };
     }
     default:
