@@ -1,0 +1,46 @@
+// Incidents rebuilt from published post-mortems (test/outages/README.md): their labels are what a
+// careful SRE reading only the bundle decides. Every report must leak nothing and never blame a
+// change where none caused the incident; trigger decisions are held to the bar in docs/accuracy.md.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { postmortem } from '../src/core/analyze.js';
+import { parseBundleText } from '../src/core/bundle.js';
+import { renderMarkdown } from '../src/core/markdown.js';
+import { scoreReport, type Expected } from '../src/eval/scoreReport.js';
+
+const root = join(import.meta.dirname, 'outages');
+const incidents = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'gen')
+  .map((d) => ({
+    name: d.name,
+    bundle: parseBundleText(readFileSync(join(root, d.name, 'bundle.json'), 'utf8')),
+    expected: JSON.parse(readFileSync(join(root, d.name, 'expected.json'), 'utf8')) as Expected,
+  }));
+
+describe('rebuilt real-world outages', () => {
+  const results = incidents.map((i) => {
+    const report = postmortem(i.bundle);
+    return { ...i, report, checks: scoreReport(report, renderMarkdown(report), i.expected) };
+  });
+
+  it('has the whole set', () => {
+    expect(results.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const r of results) {
+    it(`${r.name}: leaks no person or secret`, () => {
+      expect(r.checks.filter((c) => c.name.startsWith('must_not_appear') && !c.pass)).toEqual([]);
+    });
+    if (r.expected.trigger === null) {
+      it(`${r.name}: blames no change (none caused it)`, () => {
+        expect(r.report.trigger).toBeNull();
+      });
+    }
+  }
+
+  it('reproduces the careful SRE\'s trigger decision on all but one', () => {
+    const wrong = results.filter((r) => r.checks.some((c) => (c.name === 'trigger_top1' || c.name === 'no_false_blame') && !c.pass)).map((r) => r.name);
+    expect(wrong.length, `wrong: ${wrong.join(', ')}`).toBeLessThanOrEqual(1);
+  });
+});
