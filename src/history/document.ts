@@ -39,16 +39,17 @@ export interface ParsedDoc {
   code: string[];
 }
 
-type SectionRole = 'summary' | 'root_cause' | 'trigger' | 'impact' | 'actions' | 'timeline' | 'resolution' | 'other';
+type SectionRole = 'summary' | 'root_cause' | 'lessons' | 'trigger' | 'impact' | 'actions' | 'timeline' | 'resolution' | 'other';
 
 const ROLE_PATTERNS: Array<[SectionRole, RegExp]> = [
   ['actions', /action items?|follow.?ups?|remediation|corrective|preventive|next steps|tasks|to.?dos?|action plan|repair items/i],
   ['root_cause', /root.?causes?|causes?|contributing factors?|why (did )?it happen|what went wrong|technical (analysis|details)|analysis|investigation|five whys|5 whys/i],
+  ['lessons', /takeaways?|lessons?( learned)?|learnings|what we learned|key findings|findings/i],
   ['trigger', /trigger/i],
   ['timeline', /timeline|chronology|sequence of events/i],
   ['impact', /impact|customer effect|blast radius/i],
   ['resolution', /resolution|mitigation|recovery|how (was it|we) (fixed|resolved)/i],
-  ['summary', /summary|overview|tl;?dr|description|what happened|background|incident details|abstract/i],
+  ['summary', /summary|overview|tl;?dr|description|what happened|background|incident details|abstract|narrative/i],
 ];
 
 function roleOf(heading: string): SectionRole {
@@ -65,7 +66,7 @@ const META_KEYS: Record<string, RegExp> = {
   trigger: /^(trigger|trigger kind|trigger type|cause type|change type|triggered by)$/,
   status: /^(status|state)$/,
   url: /^(url|link|permalink)$/,
-  root_cause: /^(root cause|cause)$/,
+  root_cause: /^(root ?causes?|causes?|contributing factors?)$/,
   summary: /^(summary|description|tl;?dr)$/,
 };
 
@@ -75,14 +76,24 @@ function metaKey(raw: string): string | null {
   return null;
 }
 
-/** Reads "Key: value" into meta when the key is one we know; true when it was metadata. */
-export function takeMetaLine(line: string, meta: Record<string, string>): boolean {
-  const m = /^\s*([A-Za-z][\w #/]{0,30}?)\s*[:：]\s*(.+)$/.exec(line);
+function takeMetaPair(part: string, meta: Record<string, string>): boolean {
+  const m = /^\s*([A-Za-z][\w #/]{0,30}?)\s*[:：]\s*(.+)$/.exec(part);
   if (!m) return false;
   const key = metaKey(m[1]!);
   if (!key) return false;
-  if (!(key in meta)) meta[key] = m[2]!.trim();
+  if (!(key in meta)) meta[key] = m[2]!.trim().replace(/\.$/, '');
   return true;
+}
+
+/**
+ * Reads "Key: value" into meta when the key is one we know; true when the whole line was
+ * metadata. One line may hold several pairs ("Date: … · Severity: SEV2", "Services: a. Severity: b").
+ */
+export function takeMetaLine(line: string, meta: Record<string, string>): boolean {
+  const parts = line.split(/\s+[·|•]\s+|(?<=\.)\s+(?=[A-Z][\w ]{0,30}:\s)/);
+  if (parts.length === 1) return takeMetaPair(line, meta);
+  const known = parts.filter((p) => takeMetaPair(p, meta)).length;
+  return known === parts.length;
 }
 
 /** A table of key/value rows or of one header row plus one value row is metadata. */
@@ -141,12 +152,13 @@ function actionOf(block: DocBlock): PastActionItem | null {
   if (block.kind !== 'item') return null;
   let title = block.text.trim();
   let status: PastActionItem['status'] = block.checked === true ? 'done' : block.checked === false ? 'open' : null;
-  const tagged = /[([]\s*(?:status:\s*)?(done|closed|resolved|completed?|fixed|open|todo|to do|in progress|pending|not started|backlog|blocked)\s*[)\]]|\bstatus:\s*([\w -]+)$|\s[-—–]\s*(done|closed|open|in progress|todo)\s*$/i.exec(title);
+  const tagged = /[([]\s*(?:status:\s*)?(done|closed|resolved|completed?|fixed|open|todo|to do|in progress|pending|not started|backlog|blocked)\s*[)\]]|\bstatus:\s*([\w -]+)$|\s[-—–]\s*(done|closed|resolved|open|in progress|todo|to do|pending|blocked)\b/i.exec(title);
   if (tagged) {
     status ??= normalizeStatus(tagged[1] ?? tagged[2] ?? tagged[3]);
     title = title.replace(tagged[0], ' ').trim();
   }
   const ticket = ticketOf(block.links ?? [], title);
+  if (ticket && !ticket.url) title = title.replace(new RegExp(`\\s*[-—–(]*\\s*${ticket.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\)?\\s*$`), '');
   title = title.replace(/\s*\((?:ticket|issue|jira|tracked in|see)?:?\s*\)\s*$/i, '').replace(/\s+[-—–:]\s*$/, '').trim();
   return title ? { title, status, ticket } : null;
 }
@@ -173,10 +185,10 @@ export function extractIncident(doc: ParsedDoc, ctx: ExtractContext): PastIncide
   const leading = doc.sections.filter((s) => !s.heading || s.level <= 1);
 
   const title = (meta.title ?? doc.title ?? doc.sections.find((s) => s.heading)?.heading ?? ctx.fallbackId)
-    .replace(/^(post.?mortem|incident( report| review)?|retrospective|pir|rca)\s*[:—–-]\s*/i, '')
+    .replace(/^(post.?mortem|incident( report| review| retrospective)?|retrospective|pir|rca)\s*[:—–-]\s*/i, '')
     .trim();
   const summary = pick('summary') || meta.summary || textOf(leading).split('\n').slice(0, 6).join(' ');
-  const rootCause = pick('root_cause') || meta.root_cause || '';
+  const rootCause = pick('root_cause') || meta.root_cause || pick('lessons') || '';
   const triggerText = [meta.trigger ?? '', pick('trigger')].join(' ').trim();
   const allText = doc.sections.flatMap((s) => [s.heading, ...s.blocks.map((b) => b.text)]).join('\n');
   const code = [...doc.code, ...doc.sections.flatMap((s) => s.blocks.filter((b) => b.kind === 'code').map((b) => b.text))];

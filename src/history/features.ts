@@ -4,7 +4,7 @@ import { modesOfSymptom } from '../core/failureModes.js';
 import type { TriggerKind } from './types.js';
 
 const ERROR_WORDS =
-  /\b(error|exception|fail(ed|ure|ing)?|refused|timed? ?out|timeout|unavailable|denied|exhausted|panic|fatal|oom|killed|invalid|unreachable|rejected|expired|cannot|could not|unable|too many|no such|not found|deadlock|overflow|reset|5\d\d|4(29|01|03))\b/i;
+  /\b(error|exception|fail(ed|ure|ing)?|refused|timed? ?out|timeout|unavailable|denied|forbidden|exhausted|exceeded|panic|fatal|oom|oomkilled|killed|invalid|unreachable|rejected|expired|cannot|could not|unable|too many|no such|not found|no space|out of memory|deadlock|lock|lag|backlog|stale|overflow|reset|nxdomain|enotfound|econnrefused|econnreset|etimedout|5\d\d|4(29|01|03))\b/i;
 
 /** An error message with its variable parts masked, lower-cased, so two occurrences compare equal. */
 export function signatureTemplate(line: string): string {
@@ -146,9 +146,10 @@ const TRIGGER_ALIASES: Record<string, TriggerKind> = {
 };
 
 export function normalizeTriggerKind(value: string | null | undefined): TriggerKind | null {
-  if (!value) return null;
+  if (!value || !value.trim()) return null;
   const key = value.trim().toLowerCase().replace(/[\s-]+/g, '_');
-  return TRIGGER_ALIASES[key] ?? triggerKindOf(value);
+  const firstWord = /^[a-z]+/.exec(value.trim().toLowerCase())?.[0] ?? '';
+  return TRIGGER_ALIASES[key] ?? triggerKindOf(value) ?? TRIGGER_ALIASES[firstWord] ?? null;
 }
 
 /** "SEV-2", "Sev 2", "S2", "P2", "major" -> "sev2"; null when it cannot tell. */

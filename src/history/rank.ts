@@ -29,9 +29,16 @@ export interface Scored {
   why_similar: string[];
 }
 
-export const WEIGHTS = { signature: 3, entities: 2.5, modes: 1.5, service: 1, trigger: 0.75 } as const;
+export const WEIGHTS = { signature: 2.5, entities: 2.5, modes: 1, service: 2, trigger: 0.5 } as const;
+
+/**
+ * How telling a shared feature is, in [0.1, 1], from how many stored incidents have it (IDF):
+ * a file only two incidents name says more than a config key half of them do.
+ */
+export type Rarity = (kind: 'sig' | 'file' | 'key' | 'host', value: string) => number;
+const ALL_RARE: Rarity = () => 1;
 /** share of the fused score that comes from BM25; the rest is structured similarity */
-export const TEXT_SHARE = 0.35;
+export const TEXT_SHARE = 0.25;
 
 const MODE_LABELS: Record<string, string> = {
   connection_pool: 'connection pool exhaustion', timeout: 'timeouts', memory: 'memory exhaustion', validation: 'rejected data',
@@ -68,7 +75,7 @@ interface SignatureMatch {
   template: string;
 }
 
-function bestSignature(query: readonly string[], candidate: readonly string[], wordsCache: Map<string, Set<string>>): SignatureMatch | null {
+function bestSignature(query: readonly string[], candidate: readonly string[], wordsCache: Map<string, Set<string>>, rarity: Rarity): SignatureMatch | null {
   let best: SignatureMatch | null = null;
   const words = (t: string) => {
     let w = wordsCache.get(t);
@@ -77,10 +84,11 @@ function bestSignature(query: readonly string[], candidate: readonly string[], w
   };
   const exact = new Set(query);
   for (const c of candidate) {
-    if (exact.has(c)) return { similarity: 1, template: c };
+    if (exact.has(c)) return { similarity: Math.max(0.6, rarity('sig', c)), template: c };
     for (const q of query) {
-      const s = templateSimilarity(words(q), words(c));
-      if (s >= 0.6 && (!best || s > best.similarity)) best = { similarity: s, template: c };
+      // a reworded message counts for less than the same one
+      const s = 0.8 * templateSimilarity(words(q), words(c));
+      if (s >= 0.48 && (!best || s > best.similarity)) best = { similarity: s, template: c };
     }
   }
   return best;
@@ -92,16 +100,23 @@ function shared(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /** Structured similarity in [0, 1] and its reasons, for the features the query has. */
-export function structuredSimilarity(q: FeatureSet, c: FeatureSet, queryText = '', wordsCache = new Map<string, Set<string>>()): { score: number; reasons: string[] } {
+export function structuredSimilarity(
+  q: FeatureSet,
+  c: FeatureSet,
+  queryText = '',
+  candidateText = '',
+  wordsCache = new Map<string, Set<string>>(),
+  rarity: Rarity = ALL_RARE,
+): { score: number; reasons: string[] } {
   let got = 0;
   let possible = 0;
   const reasons: Array<[number, string]> = [];
   if (q.error_signatures.length) {
     possible += WEIGHTS.signature;
-    const m = bestSignature(q.error_signatures, c.error_signatures, wordsCache);
+    const m = bestSignature(q.error_signatures, c.error_signatures, wordsCache, rarity);
     if (m) {
       got += WEIGHTS.signature * m.similarity;
-      reasons.push([WEIGHTS.signature * m.similarity, `${m.similarity === 1 ? 'same' : 'similar'} error message \`${clip(m.template)}\``]);
+      reasons.push([WEIGHTS.signature * m.similarity, `${q.error_signatures.includes(m.template) ? 'same' : 'similar'} error message \`${clip(m.template)}\``]);
     }
   }
   const q_entities = q.files.length + q.config_keys.length + q.hosts.length;
@@ -112,7 +127,12 @@ export function structuredSimilarity(q: FeatureSet, c: FeatureSet, queryText = '
     const hosts = shared(q.hosts, c.hosts);
     const n = files.length + keys.length + hosts.length;
     if (n) {
-      const s = 1 - 0.5 ** n;
+      // noisy-or of the shared names' rarity
+      let miss = 1;
+      for (const f of files) miss *= 1 - rarity('file', f);
+      for (const k of keys) miss *= 1 - rarity('key', k);
+      for (const h of hosts) miss *= 1 - rarity('host', h);
+      const s = 1 - miss;
       got += WEIGHTS.entities * s;
       const parts = [
         files.length ? `file${files.length > 1 ? 's' : ''} ${files.slice(0, 3).join(', ')}` : '',
@@ -137,6 +157,10 @@ export function structuredSimilarity(q: FeatureSet, c: FeatureSet, queryText = '
     if (both.length) {
       got += WEIGHTS.service;
       reasons.push([WEIGHTS.service, `same service: ${both.join(', ')}`]);
+    } else if (c.services.length === 0 && q.services.some((s) => s.length > 2 && candidateText.includes(s))) {
+      // a write-up without service metadata that names the service in its title or root cause
+      got += WEIGHTS.service * 0.8;
+      reasons.push([WEIGHTS.service * 0.8, `about the same service: ${q.services.find((s) => candidateText.includes(s))}`]);
     } else {
       // one incident's service is the other's dependency when it names it
       const named = c.services.find((s) => s.length > 2 && queryText.includes(s));
@@ -162,7 +186,14 @@ function sharedTerms(terms: readonly string[], text: string): string[] {
 }
 
 /** Fused ranking: BM25 relative to the best hit, blended with structured similarity. */
-export function rankCandidates(query: FeatureSet, queryText: string, terms: readonly string[], candidates: readonly Candidate[], limit: number): Scored[] {
+export function rankCandidates(
+  query: FeatureSet,
+  queryText: string,
+  terms: readonly string[],
+  candidates: readonly Candidate[],
+  limit: number,
+  rarity: Rarity = ALL_RARE,
+): Scored[] {
   const best = Math.min(-1e-9, ...candidates.map((c) => c.bm25 ?? 0));
   const hasStructure =
     query.error_signatures.length + query.files.length + query.config_keys.length + query.hosts.length + query.failure_modes.length + query.services.length > 0 ||
@@ -172,7 +203,7 @@ export function rankCandidates(query: FeatureSet, queryText: string, terms: read
   const lowerQuery = queryText.toLowerCase();
   const scored = candidates.map((c) => {
     const text = c.bm25 === null ? 0 : Math.min(1, c.bm25 / best);
-    const s = structuredSimilarity(query, c.features, lowerQuery, cache);
+    const s = structuredSimilarity(query, c.features, lowerQuery, c.text, cache, rarity);
     const score = textShare * text + (1 - textShare) * s.score;
     const why = [...s.reasons];
     const words = sharedTerms(terms, c.text);

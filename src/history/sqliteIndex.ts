@@ -2,7 +2,7 @@
 // their features as postings for candidate generation, and an FTS5 table for BM25.
 import type Database from 'better-sqlite3';
 import { entitiesOf, errorSignaturesOf, failureModesOf, looksLikeError, normalizeSeverity, signatureTemplate, triggerKindOf } from './features.js';
-import { rankCandidates, type Candidate, type FeatureSet } from './rank.js';
+import { rankCandidates, type Candidate, type FeatureSet, type Rarity } from './rank.js';
 import type { HistoryFilter, PastIncident, SimilarPast } from './types.js';
 
 export type UpsertResult = 'imported' | 'updated' | 'unchanged';
@@ -61,6 +61,7 @@ function postings(f: FeatureSet): Array<[string, string]> {
 
 export class HistoryIndex {
   private servicesCache: Set<string> | null = null;
+  private countCache: number | null = null;
 
   constructor(private readonly db: Database.Database) {
     db.exec(`
@@ -115,6 +116,7 @@ export class HistoryIndex {
       this.db.prepare('INSERT INTO past_search (incident_id, title, services, root_cause, body) VALUES (?, ?, ?, ?, ?)').run(p.id, p.title, p.services.join(' '), p.root_cause, body);
     });
     write();
+    this.countCache = null;
     if (p.services.some((s) => !this.servicesCache?.has(s))) this.servicesCache = null;
     return existing ? 'updated' : 'imported';
   }
@@ -131,7 +133,8 @@ export class HistoryIndex {
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM past_incidents').get() as { n: number }).n;
+    this.countCache ??= (this.db.prepare('SELECT count(*) AS n FROM past_incidents').get() as { n: number }).n;
+    return this.countCache;
   }
 
   list(limit = 50, offset = 0): Array<Pick<PastIncident, 'id' | 'title' | 'date' | 'severity'>> {
@@ -172,6 +175,18 @@ export class HistoryIndex {
 
   queryFromIncident(p: PastIncident): HistoryQuery {
     return { text: `${p.title}\n${p.summary}\n${p.root_cause}\n${p.error_signatures.join('\n')}`, features: featuresOf(p), excludeId: p.id };
+  }
+
+  /** IDF of the query's own names and signatures, normalised to [0.1, 1] (others count as rare). */
+  private rarity(posts: Array<[string, string]>): Rarity {
+    const total = Math.max(2, this.count());
+    const df = this.db.prepare('SELECT count(*) AS n FROM past_features WHERE kind = ? AND value = ?');
+    const weights = new Map<string, number>();
+    for (const [kind, value] of posts.slice(0, 60)) {
+      const n = Math.max(1, (df.get(kind, value) as { n: number }).n);
+      weights.set(`${kind}\u0000${value}`, Math.min(1, Math.max(0.1, Math.log(total / n) / Math.log(total))));
+    }
+    return (kind, value) => weights.get(`${kind}\u0000${value}`) ?? 1;
   }
 
   search(query: HistoryQuery, filter: HistoryFilter = {}, limit = 5): SimilarPast[] {
@@ -230,7 +245,7 @@ export class HistoryIndex {
       );
       for (const [kind, value] of posts.slice(0, 60)) for (const r of byFeature.all(kind, value, ...params) as Row[]) add(r, null);
     }
-    const ranked = rankCandidates(query.features, query.text, terms, [...candidates.values()], limit);
+    const ranked = rankCandidates(query.features, query.text, terms, [...candidates.values()], limit, this.rarity(posts));
     return ranked.flatMap((r) => {
       const incident = this.get(r.id);
       return incident ? [{ incident, score: r.score, why_similar: r.why_similar }] : [];
