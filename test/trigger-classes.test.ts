@@ -310,3 +310,16 @@ describe('links found in rebuilt real-world outages, tried on new names', () => 
     expect(report.trigger).toMatchObject({ repo: 'acme/consul-config', deployment_id: 231 });
   });
 });
+
+describe('undo that made things worse', () => {
+  it('a rollback after which the errors grew is not counted as the undo that ended the incident', () => {
+    const code: DeploySpec = { repo: 'acme/router', id: 241, finishedAt: -30, commits: [{ sha: sha('router-code'), message: 'Route new order type', files: [{ filename: 'src/router/dispatch.cpp', patch: '@@ -1,1 +1,2 @@\n+  case FLAG_RLP: return rlpRoute(order);' }] }] };
+    const rollback: DeploySpec = { repo: 'acme/router', id: 242, finishedAt: 10, description: 'rollback v241', commits: [{ sha: sha('router-rb'), message: 'Rollback to the release before v241', files: [] }] };
+    const bundle = buildIncident(incident('router', 'powerpeg::Run sent child order without fill tracking (flags=0x40) {n}', [code, rollback], { errorEnd: 25, resolveAt: 40 }));
+    const errors = (bundle.sources as Record<string, any>).datadog.metrics.find((m: { metric: string }) => m.metric === 'trace.http.request.errors');
+    const rollbackMs = Date.parse(at(10));
+    for (const p of errors.pointlist as Array<[number, number]>) if (p[0] > rollbackMs && p[1] > 0) p[1] *= 4;
+    const report = postmortem(bundle);
+    expect(report.candidates.find((c) => c.deployment_id === 241)!.reasons.join(' ')).not.toMatch(/undone by/);
+  });
+});

@@ -476,20 +476,23 @@ interface Undo {
  */
 function recoveredAfter(atMs: number, signals: IncidentSignals, facts?: IncidentFacts): boolean {
   const recovered = signals.recoveredMs;
-  if (recovered === null || (recovered >= atMs - 2 * 60_000 && recovered <= atMs + 30 * 60_000)) return true;
   const spike = signals.primarySpike;
-  if (!facts || !spike || recovered < atMs) return false;
-  const series = facts.series.find((x) => x.metric === spike.metric && x.scope === spike.scope);
-  if (!series) return false;
+  const series = facts && spike ? facts.series.find((x) => x.metric === spike.metric && x.scope === spike.scope) : undefined;
   const window = (from: number, to: number) =>
-    series.points.filter((p) => p[0] >= from && p[0] <= to && p[1] !== null).map((p) => p[1] as number).sort((a, b) => a - b);
+    (series?.points ?? []).filter((p) => p[0] >= from && p[0] <= to && p[1] !== null).map((p) => p[1] as number).sort((a, b) => a - b);
   const median = (xs: number[]) => (xs.length ? xs[Math.floor(xs.length / 2)]! : null);
+  const excessOf = (v: number) => (spike!.direction === 'up' ? v - spike!.baseline : spike!.baseline - v);
+  // An undo after which the impact grew (a rollback that spread the failure) did not end it, even
+  // if something else ended it soon after.
+  const justBefore = median(window(atMs - 10 * 60_000, atMs));
+  const justAfter = median(window(atMs + 60_000, atMs + 10 * 60_000));
+  if (spike && justBefore !== null && justAfter !== null && excessOf(justBefore) > 0 && excessOf(justAfter) > 1.5 * excessOf(justBefore)) return false;
+  if (recovered === null || (recovered >= atMs - 2 * 60_000 && recovered <= atMs + 30 * 60_000)) return true;
+  if (!spike || !series || recovered < atMs) return false;
   const before = median(window(atMs - 15 * 60_000, atMs));
   const after = median(window(atMs + 2 * 60_000, atMs + 30 * 60_000));
   if (before === null || after === null) return false;
-  const excess = spike.direction === 'up' ? before - spike.baseline : spike.baseline - before;
-  const left = spike.direction === 'up' ? after - spike.baseline : spike.baseline - after;
-  return excess > 0 && left <= excess / 2;
+  return excessOf(before) > 0 && excessOf(after) <= excessOf(before) / 2;
 }
 
 /** Distinct handles a responder or a later change may use for this change. */
