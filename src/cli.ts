@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeBundle, buildReport, triggerOf } from './core/analyze.js';
+import { analyzeBundle, buildReport, triggerOf, type ReportOptions } from './core/analyze.js';
 import { renderMarkdown } from './core/markdown.js';
 import { redactSecrets } from './core/redact.js';
 import { parseIsoMs } from './core/time.js';
@@ -102,14 +102,15 @@ function storeReport(bundleOrPath: string | Bundle, markdown: string, report: Re
   }
 }
 
-function similarFromStore(report: ReturnType<typeof buildReport>) {
+/** Similar past incidents and "Seen before" from the local history (ticket states when a tracker is configured). */
+async function historyOptions(report: ReturnType<typeof buildReport>): Promise<ReportOptions> {
   const home = hindsightHome();
-  if (!existsSync(join(home, 'hindsight.db'))) return [];
+  if (!existsSync(join(home, 'hindsight.db'))) return {};
+  const { historyReportOptions } = await import('./history/service.js');
+  const { ticketStatusReader } = await import('./history/ticketStatus.js');
   const store = IncidentStore.open(home);
   try {
-    return store
-      .searchReports(`${report.incident.title} ${report.root_cause}`, 3, report.incident.id)
-      .map((h) => ({ id: h.id, title: h.title, score: h.score, why_similar: `shares terms with its root cause: ${h.snippet}` }));
+    return await historyReportOptions(store, report, await ticketStatusReader(process.env));
   } finally {
     store.close();
   }
@@ -143,8 +144,9 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
   }
   let report = buildReport(analysis);
   if (!values['no-store']) {
-    const similar = safely(() => similarFromStore(report), []);
-    if (similar.length) report = { ...report, similar_incidents: similar };
+    const options = await historyOptions(report).catch((err: Error) => safely(() => { throw err; }, {} as ReportOptions));
+    // built again so the past incidents go through the report's one redaction pass
+    if (options.similar?.length || options.seenBefore?.length) report = buildReport(analysis, options);
   }
   const markdown = renderMarkdown(report);
   const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : markdown;

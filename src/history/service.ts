@@ -89,3 +89,9 @@ export async function seenBeforeOf(results: readonly SimilarPast[], readStatus?:
   }
   return out;
 }
+
+/** similar_incidents and seen_before for a fresh report, to pass to buildReport (core stays pure). */
+export async function historyReportOptions(store: IncidentStore, report: Report, readStatus?: TicketStatusReader): Promise<{ similar: SimilarIncident[]; seenBefore: SeenBefore[] }> {
+  const results = similarToReport(store, report, 5);
+  return { similar: similarIncidentsOf(results), seenBefore: await seenBeforeOf(results, readStatus) };
+}

@@ -7,6 +7,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDeps } from '../tools/defineTool.js';
 import type { StoredIncident } from '../store/incidentStore.js';
 import { INCIDENT_RESOURCES, type IncidentResource } from './incidentResources.js';
+import { registerPastReports } from './pastReports.js';
 
 /** MCP "Resource not found" (not in the SDK v1 ErrorCode enum). */
 export const RESOURCE_NOT_FOUND = -32002;
@@ -92,6 +93,7 @@ export function registerResources(server: McpServer, deps: ToolDeps, options: Re
       return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text }] };
     });
   }
+  registerPastReports(server, deps);
 }
 
 export { INCIDENT_RESOURCES } from './incidentResources.js';

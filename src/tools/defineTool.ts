@@ -24,6 +24,8 @@ export interface ToolDeps {
   ticketFiler?: (report: Report, drafts: TicketDraft[]) => Promise<FiledTicket[]>;
   /** where ticketFiler would file this report's tickets; null when no target or credentials are configured */
   ticketTarget?: (report: Report) => TicketTarget | null;
+  /** reads a past action item's ticket state (GitHub/Jira) for "Seen before"; absent: the post-mortem's own status */
+  ticketStatus?: import('../history/service.js').TicketStatusReader;
 }
 
 /** Per-call context from the transport; absent in the agent loop. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { buildReport } from '../core/analyze.js';
 import { renderMarkdown } from '../core/markdown.js';
+import { historyReportOptions } from '../history/service.js';
 import { defineTool } from './defineTool.js';
 import { analysisOf } from './incidentAnalysis.js';
 
@@ -21,10 +22,9 @@ export const draftPostmortem = defineTool({
   async handler(input, deps) {
     const analysis = analysisOf(input.incident_id, deps);
     const base = buildReport(analysis);
-    const similar = deps.store
-      .searchReports(`${base.incident.title} ${base.root_cause}`, 3, base.incident.id)
-      .map((h) => ({ id: h.id, title: h.title, score: h.score, why_similar: `shares terms with its root cause: ${h.snippet}` }));
-    const report = similar.length ? { ...base, similar_incidents: similar } : base;
+    // past incidents like this one, and what they left open ("Seen before"), through the report's redaction
+    const history = await historyReportOptions(deps.store, base, deps.ticketStatus);
+    const report = history.similar.length || history.seenBefore.length ? buildReport(analysis, history) : base;
     const markdown = renderMarkdown(report);
     deps.store.saveReport(report, markdown);
     return {
