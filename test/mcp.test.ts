@@ -254,6 +254,7 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
   it('serves the report, timeline and redacted bundle as resources', async () => {
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
+      'hindsight://history/{incident_id}/postmortem.md',
       'hindsight://incidents/{incident_id}/bundle.json',
       'hindsight://incidents/{incident_id}/report.md',
       'hindsight://incidents/{incident_id}/timeline.json',
