@@ -45,13 +45,17 @@ export function registerResources(server: McpServer, deps: ToolDeps, options: Re
 
   const uriOf = (resource: IncidentResource, id: string) => resource.uriTemplate.replace('{incident_id}', encodeURIComponent(id));
 
-  /** The exact size, rendering when needed; for a bundle over the limit, its stored size (it is never rendered). */
-  const sizeOf = (resource: IncidentResource, incident: StoredIncident): number | null => {
+  /**
+   * The exact size, rendering when needed. A bundle over the limit is never rendered for a listing:
+   * the bundle resource is listed with its stored size, what is derived from it without a size.
+   */
+  const sizeOf = (resource: IncidentResource, incident: StoredIncident): number | undefined | null => {
     const stored = deps.store.bundleBytes(incident.id);
     if (stored === null) return null;
-    if (resource.servesWholeBundle && stored > limit) return stored;
+    if (stored > limit && resource.servesWholeBundle) return stored;
     const report = resource.name === 'incident-report' ? deps.store.getReport(incident.id) : null;
     if (report) return byteLength(report.markdown);
+    if (stored > limit) return undefined;
     const key = `${resource.name}\0${incident.id}\0${incident.storedAt}`;
     let size = sizes.get(key);
     if (size === undefined) {
@@ -73,8 +77,8 @@ export function registerResources(server: McpServer, deps: ToolDeps, options: Re
               uri: uriOf(resource, incident.id),
               name: `${incident.id} ${suffix}`,
               mimeType: resource.mimeType,
-              size,
-              ...(size > limit ? { description: `${resource.description}. Larger than this server's limit of ${limit} bytes: reading it is refused; ${resource.tooLargeHint}` } : {}),
+              ...(size !== undefined ? { size } : {}),
+              ...(size !== undefined && size > limit ? { description: `${resource.description}. Larger than this server's limit of ${limit} bytes: reading it is refused; ${resource.tooLargeHint}` } : {}),
             },
           ];
         }),
