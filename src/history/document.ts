@@ -158,7 +158,11 @@ function actionOf(block: DocBlock): PastActionItem | null {
     title = title.replace(tagged[0], ' ').trim();
   }
   const ticket = ticketOf(block.links ?? [], title);
-  if (ticket && !ticket.url) title = title.replace(new RegExp(`\\s*[-—–(]*\\s*${ticket.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\)?\\s*$`), '');
+  if (ticket) {
+    // the ticket's own reference or link text at the end is not part of the action
+    const key = ticket.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    title = title.replace(new RegExp(`\\s*[-—–(]*\\s*(${key}|#\\d+|ticket|issue|link|jira|here)\\s*\\)?\\s*$`, 'i'), '');
+  }
   title = title.replace(/\s*\((?:ticket|issue|jira|tracked in|see)?:?\s*\)\s*$/i, '').replace(/\s+[-—–:]\s*$/, '').trim();
   return title ? { title, status, ticket } : null;
 }

@@ -66,7 +66,7 @@ function find(node: Node, name: string): Node | null {
 
 function checkedOf(li: Node): boolean | null {
   const status = find(li, 'ac:task-status');
-  if (status) return /complete/i.test(collect(status).text);
+  if (status) return /^\s*complete/i.test(collect(status).text);
   const input = find(li, 'input');
   if (input?.attribs?.type === 'checkbox') return 'checked' in input.attribs;
   const cls = li.attribs?.class ?? '';

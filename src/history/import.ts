@@ -2,7 +2,7 @@
 // index. Idempotent by content hash; a file that cannot be read or parsed is reported and skipped.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { extractIncident } from './document.js';
 import { parseHtml } from './html.js';
 import { HistoryFormatError, parseJsonIncidents } from './json.js';
@@ -55,14 +55,17 @@ export function postmortemFiles(paths: readonly string[], problems: ImportProble
   return out;
 }
 
-/** The incidents one file holds; throws HistoryFormatError (or a parser error) when it holds none. */
+/**
+ * The incidents one file holds; throws HistoryFormatError (or a parser error) when it holds none.
+ * A document that names no id gets one from its path, so editing it and importing again updates it.
+ */
 export function parsePostmortem(path: string, text: string): PastIncident[] {
   const kind = KINDS[extname(path).toLowerCase()];
-  const hash = contentHash(text);
-  if (kind === 'json') return parseJsonIncidents(text, (i, item) => `pm-${contentHash(JSON.stringify(item)).slice(0, 12)}`);
+  const where = resolve(path);
+  if (kind === 'json') return parseJsonIncidents(text, (i) => `pm-${contentHash(`${where}#${i}`).slice(0, 12)}`);
   if (text.trim() === '') throw new HistoryFormatError('empty file');
   const doc = kind === 'html' ? parseHtml(text) : parseMarkdown(text);
-  const incident = extractIncident(doc, { origin: kind === 'html' ? 'html' : 'markdown', fallbackId: `pm-${hash.slice(0, 12)}` });
+  const incident = extractIncident(doc, { origin: kind === 'html' ? 'html' : 'markdown', fallbackId: `pm-${contentHash(where).slice(0, 12)}` });
   if (!incident.title || (!incident.summary && !incident.root_cause && incident.action_items.length === 0 && incident.body.length < 40)) {
     throw new HistoryFormatError('no post-mortem content found (no title, summary, root cause or action items)');
   }
