@@ -1,6 +1,8 @@
 // Checks that every label agrees with its bundle (not the engine): the trigger and latent defect
 // exist and went live before the onset, the labelled onset is where the series leaves its
-// baseline, timeline times exist in the sources, and every must_not_appear string is in the bundle.
+// baseline, timeline times exist in the sources, every must_not_appear string is in the bundle, every
+// person in the Slack users map is in must_not_appear, the trigger commit exists, the latent defect
+// went live before the trigger, and some innocent change went live closer to the onset than the trigger.
 // Usage: node test/outages-2/check.mjs   (exit 1 on any disagreement)
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +36,30 @@ for (const slug of readdirSync(here).sort()) {
       if (!(finished(d) < onset)) fail(slug, 'trigger deployment finished after onset');
     }
   }
+  // when the trigger went live, and every other change that went live before the onset
+  let triggerAt = null;
+  const changes = [];
+  for (const c of s.pagerduty?.change_events ?? []) changes.push({ id: `ce:${c.id}`, at: Date.parse(c.timestamp) });
+  for (const r of repos) for (const d of r.deployments) if (d.statuses.some((x) => x.state === 'success')) changes.push({ id: `dep:${r.full_name}:${d.id}`, at: finished(d) });
+  if (e.trigger?.kind === 'change_event') triggerAt = changes.find((c) => c.id === `ce:${e.trigger.change_event_id}`)?.at ?? null;
+  else if (e.trigger) {
+    triggerAt = changes.find((c) => c.id === `dep:${e.trigger.repo}:${e.trigger.deployment_id}`)?.at ?? null;
+    if (!repos.find((x) => x.full_name === e.trigger.repo)?.commits.some((c) => c.sha === e.trigger.sha)) fail(slug, 'trigger sha is not a commit in its repo');
+  }
+  if (e.trigger && triggerAt !== null) {
+    const closer = changes.filter((c) => c.at > triggerAt && c.at < onset);
+    if (!closer.length) fail(slug, 'no innocent change went live between the trigger and the onset');
+  }
+  if (!e.trigger && !changes.some((c) => c.at < onset && c.at > onset - 3 * 3600_000)) fail(slug, 'trigger null but no change in the 3 h before the onset to rule out');
+  if (e.latent_defect && triggerAt !== null) {
+    const r = repos.find((x) => x.full_name === e.latent_defect.repo);
+    const shipped = r?.deployments.filter((d) => (r.deployment_commits[String(d.id)] ?? []).includes(e.latent_defect.sha));
+    if (shipped?.length && !(Math.min(...shipped.map(finished)) < triggerAt)) fail(slug, 'latent defect went live after the trigger');
+  }
+  for (const u of Object.values(s.slack?.users ?? {})) {
+    for (const v of [u.real_name, u.name, u.profile?.email]) if (v && !e.must_not_appear.includes(v)) fail(slug, `person string "${v}" missing from must_not_appear`);
+  }
+
   if (e.latent_defect) {
     const r = repos.find((x) => x.full_name === e.latent_defect.repo);
     const c = r?.commits.find((x) => x.sha === e.latent_defect.sha);
