@@ -226,10 +226,30 @@ export function draftMessage(report: Report, revision: number): { blocks: Block[
   blocks.push(section(`*Root cause*\n${safe(report.root_cause)}`));
   const items = report.action_items.map((a) => `• *${safe(a.priority)}* (${safe(a.type)}) ${safe(a.title)}`);
   blocks.push(...sectionsOf('*Action items*', items.length ? items : ['_none_']));
+  blocks.push(...pastIncidentBlocks(report));
   const facts = [`Incident ${safe(inc.id)}`, inc.service ? `service ${safe(inc.service)}` : null, inc.severity ? `severity ${safe(inc.severity)}` : null, `revision ${revision}`].filter(Boolean).join(' · ');
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(APPROVE_HINT, SECTION_MAX) }, { type: 'mrkdwn', text: clip(facts, SECTION_MAX) }] });
   const text = clip(safe(`Post-mortem draft for ${inc.id}: ${inc.title}. Reply "approve" or "changes: …" in the thread.`), FALLBACK_TEXT_MAX);
   return { blocks: limitBlocks(blocks), text };
+}
+
+/** A Slack link <url|label>, or the label alone when the URL could break the markup. */
+function slackLink(url: string | null | undefined, label: string): string {
+  return url && /^https?:\/\/[^\s|<>]+$/.test(url) ? `<${url}|${label.replace(/[|>]/g, ' ')}>` : label;
+}
+
+/** "Seen before" (the past incidents this one repeats and their open action items), else the top similar ones. */
+function pastIncidentBlocks(report: Report): Block[] {
+  const seen = report.seen_before ?? [];
+  if (seen.length) {
+    const lines = seen.slice(0, 3).flatMap((p) => [
+      `• ${slackLink(p.url, safe(`${p.id}: ${p.title}`))}${p.date ? ` (${safe(p.date.slice(0, 10))})` : ''} — ${safe(p.why_similar.slice(0, 2).join('; '))}`,
+      ...p.open_action_items.slice(0, 3).map((a) => `    ◦ still open: ${a.ticket ? `${slackLink(a.url, safe(a.ticket))} ` : ''}${safe(a.title)}`),
+    ]);
+    return sectionsOf('*Seen before*', lines);
+  }
+  if (!report.similar_incidents.length) return [];
+  return sectionsOf('*Similar past incidents*', report.similar_incidents.slice(0, 3).map((p) => `• ${safe(`${p.id}: ${p.title}`)} — ${safe(p.why_similar)}`));
 }
 
 /** The thread reply with the high-relevance timeline. Exported for tests. */

@@ -9,6 +9,8 @@ import { redactSecrets } from '../core/redact.js';
 import type { Report } from '../core/report.js';
 import type { HarvestConfig } from '../harvest/config.js';
 import { harvestIncident } from '../harvest/harvest.js';
+import { historyReportOptions } from '../history/service.js';
+import { ticketStatusReaderFor } from '../history/ticketStatus.js';
 import type { IncidentStore } from '../store/incidentStore.js';
 import type { ToolDeps } from '../tools/defineTool.js';
 import { draftWithClaude } from '../agent/llmDraft.js';
@@ -55,7 +57,10 @@ async function draft(deps: PipelineDeps, id: string, feedback?: string[]): Promi
   }
   const bundle = deps.incidents.getBundle(id);
   if (!bundle) throw new Error(`no stored bundle for ${id}`);
-  const report = buildReport(analyzeBundle(bundle));
+  const analysis = analyzeBundle(bundle);
+  // past incidents this one repeats ("Seen before"), so the review post shows them
+  const history = await historyReportOptions(deps.incidents, buildReport(analysis), ticketStatusReaderFor({ github: deps.config.credentials.github, jira: deps.config.autonomous.jira, timeoutMs: deps.config.http.timeoutMs }));
+  const report = buildReport(analysis, history);
   return { report, markdown: renderMarkdown(report), engine: 'deterministic' };
 }
 
