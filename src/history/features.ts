@@ -10,6 +10,8 @@ const ERROR_WORDS =
 export function signatureTemplate(line: string): string {
   return line
     .toLowerCase()
+    // the engine's own log templates mask variables as <*>
+    .replace(/<\*>/g, '0')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
     .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, '<ip>')
     .replace(/\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/g, '<hex>')
@@ -48,6 +50,7 @@ const DOTTED_KEY_RE = /(?<![\w./-])([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*){1,6})(?
 const ENV_KEY_RE = /(?<![\w-])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+){1,6})(?![\w-])/g;
 const SNAKE_KEY_RE = /(?<![\w.-])([a-z][a-z0-9]*(?:_[a-z0-9]+){1,6})(?![\w-])/g;
 const NOT_HOST_WORDS = new Set(['e.g', 'i.e', 'etc']);
+const SETTING_SUFFIX = /_(ms|s|sec|secs|seconds|minutes|hours|days|size|max|min|limit|limits|count|timeout|ttl|enabled|percent|pct|rate|bytes|kb|mb|gb|threshold|interval|retries|workers|threads|connections|replicas)$/;
 
 export interface Entities {
   files: string[];
@@ -84,6 +87,11 @@ export function entitiesOf(prose: string, code: readonly string[] = []): Entitie
   }
   for (const m of all.matchAll(ENV_KEY_RE)) keys.add(m[1]!.toLowerCase());
   for (const c of code) for (const m of c.matchAll(SNAKE_KEY_RE)) keys.add(m[1]!.toLowerCase());
+  // in prose, a snake_case name that reads like a setting (a unit or limit suffix, or three parts)
+  for (const m of prose.matchAll(SNAKE_KEY_RE)) {
+    const key = m[1]!.toLowerCase();
+    if (SETTING_SUFFIX.test(key) || key.split('_').length >= 3) keys.add(key);
+  }
   for (const m of prose.matchAll(/\b([a-z][a-z0-9]*(?:_[a-z0-9]+){1,6})\s*[=:]\s*\S/g)) keys.add(m[1]!.toLowerCase());
   return { files: uniq(files), config_keys: uniq(keys), hosts: uniq(hosts) };
 }
