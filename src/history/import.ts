@@ -72,37 +72,47 @@ export function parsePostmortem(path: string, text: string): PastIncident[] {
   return [incident];
 }
 
+/** Files per transaction: one commit (and fsync) per batch rather than per document. */
+const BATCH = 500;
+
 export function importPaths(index: HistoryIndex, paths: readonly string[], now: Date = new Date()): ImportSummary {
   const summary: ImportSummary = { files: 0, imported: 0, updated: 0, unchanged: 0, failed: [], ids: [] };
-  for (const path of postmortemFiles(paths, summary.failed)) {
-    summary.files++;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      summary.failed.push({ path, problem: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
-      continue;
-    }
-    const hash = contentHash(text);
-    if (index.hasContent(hash)) {
-      summary.unchanged++;
-      continue;
-    }
-    let incidents: PastIncident[];
-    try {
-      incidents = parsePostmortem(path, text);
-    } catch (err) {
-      summary.failed.push({ path, problem: (err as Error).message.split('\n')[0]!.slice(0, 300) });
-      continue;
-    }
-    incidents.forEach((incident, i) => {
-      const result = index.upsert(incident, incidents.length === 1 ? hash : `${hash}:${i}`, path, now);
-      if (result === 'unchanged') summary.unchanged++;
-      else {
-        summary[result]++;
-        summary.ids.push(incident.id);
-      }
+  const files = postmortemFiles(paths, summary.failed);
+  for (let start = 0; start < files.length; start += BATCH) {
+    index.batch(() => {
+      for (const path of files.slice(start, start + BATCH)) importFile(index, path, summary, now);
     });
   }
   return summary;
+}
+
+function importFile(index: HistoryIndex, path: string, summary: ImportSummary, now: Date): void {
+  summary.files++;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    summary.failed.push({ path, problem: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+    return;
+  }
+  const hash = contentHash(text);
+  if (index.hasContent(hash)) {
+    summary.unchanged++;
+    return;
+  }
+  let incidents: PastIncident[];
+  try {
+    incidents = parsePostmortem(path, text);
+  } catch (err) {
+    summary.failed.push({ path, problem: (err as Error).message.split('\n')[0]!.slice(0, 300) });
+    return;
+  }
+  incidents.forEach((incident, i) => {
+    const result = index.upsert(incident, incidents.length === 1 ? hash : `${hash}:${i}`, path, now);
+    if (result === 'unchanged') summary.unchanged++;
+    else {
+      summary[result]++;
+      summary.ids.push(incident.id);
+    }
+  });
 }

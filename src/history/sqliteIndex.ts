@@ -7,6 +7,9 @@ import type { HistoryFilter, PastIncident, SimilarPast } from './types.js';
 
 export type UpsertResult = 'imported' | 'updated' | 'unchanged';
 
+/** Upper bound on the documents one BM25 pass scores (the sum of its terms' document counts). */
+const MAX_BM25_POSTINGS = 5_000;
+
 const STOP = new Set(
   'the a an and or of to in on at for from by with was were is are be been this that it its as into after before during not no we our us they them their has had have which when while then than there these those all any also can could would should may might will one two new via per incident post mortem postmortem service services caused cause root'.split(' '),
 );
@@ -88,7 +91,46 @@ export class HistoryIndex {
       CREATE VIRTUAL TABLE IF NOT EXISTS past_search USING fts5(
         incident_id UNINDEXED, title, services, root_cause, body, tokenize = 'porter unicode61'
       );
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.past_vocab USING fts5vocab(main, past_search, row);
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe USING fts5(t, tokenize = 'porter unicode61');
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe_vocab USING fts5vocab(temp, stem_probe, instance);
     `);
+  }
+
+  /**
+   * The query terms worth a BM25 pass: rarest first, until their postings would make the pass
+   * costly. A word most past incidents contain ("minutes", "errors") ranks nothing and would make
+   * FTS5 score every document.
+   */
+  private selectTerms(terms: string[]): string[] {
+    if (terms.length <= 2) return terms;
+    const probe = this.db.prepare('INSERT INTO temp.stem_probe (rowid, t) VALUES (?, ?)');
+    this.db.prepare('DELETE FROM temp.stem_probe').run();
+    terms.forEach((t, i) => probe.run(i + 1, t));
+    const stems = this.db.prepare('SELECT doc, term FROM temp.stem_probe_vocab').all() as Array<{ doc: number; term: string }>;
+    this.db.prepare('DELETE FROM temp.stem_probe').run();
+    const dfOf = this.db.prepare('SELECT doc FROM temp.past_vocab WHERE term = ?');
+    const df = new Map<string, number>();
+    for (const { doc, term } of stems) {
+      const n = (dfOf.get(term) as { doc: number } | undefined)?.doc ?? 0;
+      const t = terms[doc - 1]!;
+      df.set(t, Math.max(df.get(t) ?? 0, n));
+    }
+    const ranked = terms.filter((t) => (df.get(t) ?? 0) > 0).sort((a, b) => df.get(a)! - df.get(b)!);
+    const out: string[] = [];
+    let postings = 0;
+    for (const t of ranked) {
+      const n = df.get(t)!;
+      if (out.length >= 2 && postings + n > MAX_BM25_POSTINGS) break;
+      out.push(t);
+      postings += n;
+    }
+    return out;
+  }
+
+  /** Runs fn in one transaction (many upserts then cost one commit). */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   hasContent(hash: string): boolean {
@@ -217,6 +259,7 @@ export class HistoryIndex {
     const pool = Math.max(50, limit * 10);
 
     const terms = searchTerms(query.text);
+    const textTerms = this.selectTerms(terms);
     const candidates = new Map<string, Candidate>();
     const add = (row: Row, bm25: number | null) => {
       const prev = candidates.get(row.id);
@@ -226,8 +269,8 @@ export class HistoryIndex {
       }
       candidates.set(row.id, { id: row.id, features: JSON.parse(row.features_json) as FeatureSet, bm25, text: row.fts_text });
     };
-    if (terms.length) {
-      const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+    if (textTerms.length) {
+      const match = textTerms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
       const rows = this.db
         .prepare(
           `SELECT p.id, p.features_json, p.fts_text, bm25(past_search, 0.0, 3.0, 2.0, 4.0, 1.0) AS rank
