@@ -99,7 +99,7 @@ export function classifyFile(filename: string, patch = ''): FileClass {
   if (/\.(css|scss|sass|less|styl|svg|png|jpe?g|gif|ico|woff2?)$/.test(f)) return 'style';
   if (/(^|\/)(migrations?|migrate|db\/migrate)\//.test(f) || /\.sql$/.test(f)) return 'migration';
   if (/\.(tf|tfvars|hcl|zone)$/.test(f) || /(^|\/)(zones?|dns)\//.test(f) || /(^|\/)(helm|charts?|k8s|kubernetes|kustomize|manifests|terraform|ansible|deploy)\//.test(f) || /^dockerfile|docker-compose/.test(base)) return 'infra';
-  if (/\.(ya?ml|json|toml|ini|env|properties|conf|cfg|hocon|xml)$/.test(f) || /(^|\/)(config|configs|settings|flags)\//.test(f)) return 'config';
+  if (/\.(ya?ml|json|toml|ini|env|properties|conf|cfg|hocon|xml)$/.test(f) || /\.conf(\.|$)|\.options$/.test(base) || /(^|\/)(config|configs|settings|flags)\//.test(f)) return 'config';
   if (/\.(tsx|jsx|vue|svelte)$/.test(f) || /(^|\/)(components|pages|views|public|static)\//.test(f)) return 'frontend';
   return 'source';
 }
@@ -213,6 +213,8 @@ const HOST = /\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9]
 const FILE_EXT = /\.(js|ts|tsx|jsx|mjs|cjs|json|ya?ml|toml|ini|md|txt|py|go|rb|java|kt|rs|sql|tf|sh|lock|conf|cfg|xml|html|css|env|properties|log|gz|zip|png|svg)$/i;
 const DASHED = /\b[a-z][a-z0-9]*(?:[-.][a-z0-9]+){1,6}\b/g;
 
+const GENERIC_DIRS = /^(config|configs|settings|values|charts?|templates|manifests|deploy|environments?|envs?|overlays|base|common|shared|default|defaults|services?|apps?|modules?|terraform|infra|platform|clusters?|production|staging|global|regions?|files|etc|conf|src|lib)$/;
+
 function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[], packages: PackageChange[], filePaths: string[] = []): ChangeName[] {
   const out = new Map<string, ChangeName>();
   const removed = minus.join('\n').toLowerCase();
@@ -249,12 +251,16 @@ function namesOf(plus: string[], minus: string[], configChanges: ConfigChange[],
     const n = m[0];
     if (n.length >= 8 && !FILE_EXT.test(n) && !/^\d/.test(n) && !out.has(n)) add(n, 'name');
   }
-  // Directories and file stems that scope the change (`services/traffic-router/agent.hcl`).
+  // Directories and file stems that scope the change (`services/traffic-router/agent.hcl`); for
+  // settings and infrastructure, a plain directory names the component configured (`named/`).
   for (const path of filePaths) {
-    for (const seg of path.split('/')) {
+    const settings = /\.(ya?ml|json|toml|ini|conf|cfg|hcl|tf|zone|options)$|\.conf\./.test(path);
+    const segs = path.split('/');
+    segs.forEach((seg, i) => {
       const stem = seg.replace(/\.[^.]+$/, '');
       if (/^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$/.test(stem) && stem.length >= 8) add(stem, 'name');
-    }
+      else if (settings && i < segs.length - 1 && /^[a-z][a-z0-9]{4,}$/.test(seg) && !GENERIC_DIRS.test(seg)) add(seg, 'name');
+    });
   }
   // Every segment of a changed key's path: `enable_express_code.rollout_percent` names the flag.
   for (const c of configChanges) {
@@ -410,7 +416,7 @@ export function analyzeChangeRecord(sha: string | null, summary: string, details
     /\b(?:flag|feature|toggle|experiment|rule|policy)\s+([A-Za-z_][\w.:-]{2,})/i.exec(summary) ??
     /\b([A-Za-z_][\w.:-]*[_.-][\w.:-]+)\s+(?:flag|feature|toggle)\b/i.exec(summary);
   const flag = verb && named ? [verb[0], verb[1]!, named[1]!] : null;
-  const fromTo = /[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?\s*(?:changed\s+)?(?:from|:)\s*(?:[a-z]+\s+)?[`'"]?([\w.%-]+)[`'"]?\s*(?:->|→|=>|to)\s*[`'"]?([\w.%-]+)/i.exec(summary);
+  const fromTo = /[`'"]?([A-Za-z_][\w.-]{2,})[`'"]?\s*(?:changed\s+)?(?:from|:)\s*(?:[a-z]+\s+)?[`'"]?([\w.%-]+)[`'"]?\s*(?:->|→|=>|\bto\b)\s*[`'"]?([\w.%-]+)/i.exec(summary);
   if (fromTo) flat.push(`-${fromTo[1]}: ${fromTo[2]}`, `+${fromTo[1]}: ${fromTo[3]}`);
   else if (flag) {
     const on = !/disabl|off|deactivat|killed/i.test(flag[1]!);

@@ -217,6 +217,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   /** evidence from code (identifiers, stack frames) as opposed to settings and values */
   let codeSpecific = 0;
   const elsewhere = scopedElsewhere(change, serviceNames, otherServices, signals.errorText, sharedRepo);
+  const record = change.files[0]?.filename.startsWith('change event ') ?? false;
   // "flag" in an error says little about which flag: flags link by name or by flipping, not by mode.
   const shared: FailureMode[] = elsewhere
     ? []
@@ -257,7 +258,9 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   }
   // Tables, hosts, packages and settings the change names are specific whatever their spelling.
   const structural = new Set(change.names.filter((n) => n.kind !== 'name').map((n) => n.name.toLowerCase()));
-  const strong = matched.filter((t) => STRONG_TOKEN.test(t) || t.length >= 9 || structural.has(t.toLowerCase()));
+  // Plain dictionary-shaped words ("Certificate", "notifications") are weak however long; names
+  // with digits, separators or inner capitals, and the change's tables, hosts and keys, are strong.
+  const strong = matched.filter((t) => STRONG_TOKEN.test(t) || (t.length >= 9 && !/^[A-Z]?[a-z]+$/.test(t)) || structural.has(t.toLowerCase()));
   const weak = matched.filter((t) => !strong.includes(t));
   for (const _ of strong.slice(0, 3)) weights.push(0.3);
   for (const _ of weak.slice(0, 2)) weights.push(0.1);
@@ -412,7 +415,8 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
       connection_pool: [...errorText.matchAll(/\(\s*\d+\s*\/\s*(\d+)\s*\)|pool\D{0,12}\d+\s*\/\s*(\d+)/gi)].map((m) => (m[1] ?? m[2])!),
     };
     for (const mode of shared) {
-      const governing = change.configChanges.find((c) => c.to !== null && modesOfChange(c.key).includes(mode) && !raisesHeadroom(c, mode));
+      // (a change event's descriptive fields, `host: …` with nothing before, are not settings that moved)
+      const governing = change.configChanges.find((c) => c.to !== null && (!record || c.from !== null) && modesOfChange(c.key).includes(mode) && !raisesHeadroom(c, mode));
       if (!governing) continue;
       const limits = quoted[mode] ?? [];
       if (limits.length && !limits.includes(governing.to!)) continue;
@@ -422,7 +426,6 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
       break;
     }
   }
-  const record = change.files[0]?.filename.startsWith('change event ') ?? false;
   for (const c of change.configChanges.slice(0, 3)) {
     if (record && (c.from === null || c.to === null)) continue;
     if (!evidence.some((e) => e.startsWith(describeConfigChange(c)))) evidence.push(describeConfigChange(c));
@@ -462,6 +465,11 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
 }
 
 const UNDO_WORDS = /\b(roll(ed|ing)?[ -]?back|revert(ed|ing)?|disabl(e|ed|ing)|turn(ed)? off|switch(ed)? off|kill(ed)? (the )?(switch|flag)|undo(ne)?|backed out|restor(e|ed|ing))\b/i;
+
+/** What a responder says once an undo has happened ("rolled back", "revert is out"). */
+const UNDO_DONE = /\b(rolled back|reverted|disabled|turned (it )?off|switched (it )?off|backed out|killed the (flag|switch)|(rollback|revert) (is |was )?(done|complete|completed|finished|out|deployed|merged|live))\b/i;
+/** …unless it is a question, an offer, a plan or a refusal ("I can roll back", "nobody roll back X"). */
+const NOT_DONE = /\?|\b(no|not|nobody|never|don'?t|didn'?t|won'?t|shouldn'?t|can|could|should|shall|will|would|let'?s|going to|about to|if|unless|unrelated|instead)\b/i;
 
 interface Undo {
   by: DeploymentFact | null;
@@ -578,7 +586,7 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
   // Responders saying they rolled this change back (by SHA, version, id or the setting it changed).
   if (handles.length) {
     for (const m of facts.chat) {
-      if (m.ms < signals.anomalyOnsetMs || !UNDO_WORDS.test(m.text)) continue;
+      if (m.ms < signals.anomalyOnsetMs || !UNDO_DONE.test(m.text) || NOT_DONE.test(m.text)) continue;
       const lower = m.text.toLowerCase();
       const handle = handles.find((h) => namesIn(lower, h));
       if (!handle || !recoveredAfter(m.ms, signals, facts)) continue;
@@ -707,7 +715,9 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     if (culprit && upstream && culprit.change.risk >= 0.25 && !(culprit.evidence.some((e) => e.includes(`\`${upstream}\``)))) {
       culprit.specific++;
       culprit.nameLinks++;
-      culprit.modeMatched = true;
+      // a code change to the dependency that failed is the cascade's mechanism; a settings change
+      // to it needs its own link to the failure
+      if (d.commits.some((x) => x.files.some((f) => f.cls === 'source'))) culprit.modeMatched = true;
       culprit.match = 1 - (1 - culprit.match) * 0.55;
       culprit.evidence.push(`the errors name ${upstream}, the service this change deploys, as the dependency that failed`);
     }
@@ -716,7 +726,8 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     // The errors quote the release this change put live (`ruleset=managed/2019.07.02-3`), a version
     // no log showed before it.
     const release = d.ref && d.ref.length >= 5 && /\d/.test(d.ref) && /[.-]/.test(d.ref) ? d.ref : null;
-    if (culprit && release && namesIn(signals.errorText, release) && !facts.logSignatures.some((s) => (s.level === 'info' || s.level === 'debug') && s.sample.includes(release) && s.firstMs < (d.finishedMs ?? 0))) {
+    const earlyErrors = signals.incidentSignatures.filter((s) => s.firstMs <= signals.anomalyOnsetMs + 15 * 60_000).map((s) => s.detail).join('\n');
+    if (culprit && release && namesIn(earlyErrors, release) && !facts.logSignatures.some((s) => (s.level === 'info' || s.level === 'debug') && s.sample.includes(release) && s.firstMs < (d.finishedMs ?? 0))) {
       culprit.specific += 2;
       culprit.nameLinks++;
       culprit.match = 1 - (1 - culprit.match) * 0.55;
@@ -775,7 +786,10 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     };
     // Conviction needs an undo that ended the impact, or independent evidence in the content: two
     // specific links, or one specific link in the failure mode the incident shows.
-    c.corroborated = !nonProd && (undo !== null || (culprit !== null && (culprit.specific >= 2 || (culprit.specific >= 1 && culprit.modeMatched))));
+    // A rollback deployment, a revert or a setting restored is evidence on its own; a responder's
+    // word that they undid it corroborates only a change whose content already meets the failure.
+    const undoCounts = undo !== null && (undo.by !== null || (culprit?.specific ?? 0) >= 1);
+    c.corroborated = !nonProd && (undoCounts || (culprit !== null && (culprit.specific >= 2 || (culprit.specific >= 1 && culprit.modeMatched))));
     c.exposer = isExposer(c);
     candidates.push(c);
   }
