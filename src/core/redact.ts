@@ -105,7 +105,7 @@ const TOKEN_RE = new RegExp(
     String.raw`(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
     String.raw`(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{16,255}|github_pat_[A-Za-z0-9_]{20,255})`,
     String.raw`(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{8,}`,
-    String.raw`(?<![A-Za-z0-9])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9+/=]{16,}|AIza[0-9A-Za-z_-]{30,})`,
+    String.raw`(?<![A-Za-z0-9])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|[a-z]{2,8}_(?:live|prod)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{16,}|AIza[0-9A-Za-z_-]{30,})`,
     String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
   ]
     .map((p) => `(${p})`)
@@ -220,9 +220,10 @@ function isContextKey(key: string): boolean {
   return !segments.slice(0, -1).some((s) => NON_SECRET_KEY_QUALIFIERS.has(s));
 }
 
-const PROSE_CREDENTIAL_HINT = /token|secret|passw|passphrase|api.?key|credential|creds|access.?key|private.?key/i;
-const PROSE_CREDENTIAL_WORD = /\b(?:tokens?|secrets?|passwords?|passwd|passphrase|api[ _-]?keys?|credentials?|creds|access[ _-]?keys?|private[ _-]?keys?)\b/gi;
-const PROSE_TOKEN = /(?<![A-Za-z0-9+/=_~.%-])[A-Za-z0-9+/=_~.%-]{16,}/g;
+const PROSE_CREDENTIAL_HINT = /token|secret|passw|passphrase|api.?key|credential|creds|access.?key|private.?key|\[REDACTED\]/i;
+// A value right after a redaction is often the rest of the same secret (`secret "$9$…"`).
+const PROSE_CREDENTIAL_WORD = /\b(?:tokens?|secrets?|passwords?|passwd|passphrase|api[ _-]?keys?|credentials?|creds|access[ _-]?keys?|private[ _-]?keys?)\b|\[REDACTED\]/gi;
+const PROSE_TOKEN = /(?<![A-Za-z0-9+/=_~.%$-])[A-Za-z0-9+/=_~.%$-]{16,}/g;
 
 /** `session_cache_v2_20240512`, `checkout-api-7d9f`: names made of words and numbers, not secrets. */
 function wordsOnly(value: string): boolean {
@@ -523,7 +524,9 @@ export class Redactor {
       PROSE_TOKEN.lastIndex = from;
       for (let t = PROSE_TOKEN.exec(text); t !== null && t.index < limit; t = PROSE_TOKEN.exec(text)) {
         const value = t[0].replace(/[.,;:!?)]+$/, '');
-        if (!looksRandom(value) || wordsOnly(value)) continue;
+        // crypt-style hashes and Junos secrets carry a `$n$` prefix before the random part
+        const body = value.replace(/^\$\w{1,2}\$/, '');
+        if (!looksRandom(body) || wordsOnly(body)) continue;
         spans.push([t.index, t.index + value.length]);
       }
     }
