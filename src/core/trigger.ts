@@ -665,15 +665,22 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       candidates.push(ruledOut(d, [`ruled out: ${never}`]));
       continue;
     }
-    if (finished > onset) {
+    // A rolling deployment that was under way when the first anomaly appeared, and complete before
+    // users were hit, was already changing the system: it stays a candidate.
+    const rolling = finished > onset && d.origin === 'github' && d.createdMs <= onset && finished <= signals.impactOnsetMs;
+    if (finished > onset && !rolling) {
       const after = formatDuration(finished - onset);
       const undo = d.commits.some((c) => c.revertsSha) || /rollback|roll back|revert|mitigat|hotfix|fix|disabl/i.test(d.description);
       reasons.push(`ruled out: went live at ${formatMs(finished)}, ${after} after ${onsetWhat}${undo ? '; it is a rollback or fix and belongs in the timeline' : ''}`);
       candidates.push(ruledOut(d, reasons));
       continue;
     }
-    const delta = onset - finished;
-    reasons.push(`went live at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`);
+    const delta = Math.max(0, onset - finished);
+    reasons.push(
+      rolling
+        ? `was rolling out from ${formatMs(d.createdMs)} when ${onsetWhat} began, and completed at ${formatMs(finished)}, before the impact`
+        : `went live at ${formatMs(finished)}, ${formatDuration(delta)} before ${onsetWhat}`,
+    );
 
     const ownRepo = (() => {
       const repoName = d.repo?.split('/').pop()?.toLowerCase() ?? '';
@@ -712,12 +719,17 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     const deployed = [...new Set([d.repo?.split('/').pop() ?? '', ...d.services, ...(d.repo ? [...(facts.repoServices.get(d.repo) ?? [])] : [])])]
       .filter((n) => n.length >= 4 && n.toLowerCase() !== serviceName && !serviceNames.includes(n.toLowerCase()));
     const upstream = deployed.find((n) => namesIn(signals.errorText, n));
-    if (culprit && upstream && culprit.change.risk >= 0.25 && !(culprit.evidence.some((e) => e.includes(`\`${upstream}\``)))) {
+    if (culprit && upstream && culprit.change.risk >= 0.25 && !culprit.evidence.some((e) => /^the change (names|brings in)/.test(e) && e.includes(`\`${upstream}\``))) {
       culprit.specific++;
       culprit.nameLinks++;
       // a code change to the dependency that failed is the cascade's mechanism; a settings change
       // to it needs its own link to the failure
       if (d.commits.some((x) => x.files.some((f) => f.cls === 'source'))) culprit.modeMatched = true;
+      // restarting the very component the errors name, at the moment they began
+      else if (rolling) {
+        culprit.specific++;
+        culprit.evidence.push(`its rollout was restarting ${upstream} when the first anomaly began`);
+      }
       culprit.match = 1 - (1 - culprit.match) * 0.55;
       culprit.evidence.push(`the errors name ${upstream}, the service this change deploys, as the dependency that failed`);
     }
