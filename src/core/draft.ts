@@ -370,6 +370,8 @@ function hostIn(text: string): string | null {
 const OPERATOR_ACTION =
   /\b(?:I|we)\s+(?:just\s+)?(?:ran|executed|deleted|dropped|truncated|flushed|restarted|rebooted|scaled|drained|killed|removed|purged|rotated|failed over)\b|\bby hand\b|\bmanual(?:ly)?\s+(?:delete|update|flush|restart|command|query|script|operation|change|failover|cleanup|DELETE|UPDATE)|\b(?:FLUSHALL|FLUSHDB|DELETE FROM|DROP TABLE|DROP INDEX|TRUNCATE TABLE)\b|\bkubectl\s+(?:delete|scale|drain|rollout restart)|\bterraform\s+(?:apply|destroy)|\brm -rf\b/i;
 
+const MITIGATION = /\b(start(ed|ing)?|restart(ed|ing)?|restor(e|ed|ing)|bring (it )?(back|up)|brought (back|up)|recover(ed|ing)?|rebuil(d|t)|re-?enabl(e|ed)|fail(ed)? back|let'?s|plan)\b/i;
+
 /** A manual operation that responders or the errors report near the onset, quoted. */
 function operatorAction(facts: IncidentFacts, signals: IncidentSignals): { text: string; ms: number; where: string } | null {
   const from = signals.anomalyOnsetMs - 60 * 60_000;
@@ -377,8 +379,11 @@ function operatorAction(facts: IncidentFacts, signals: IncidentSignals): { text:
   for (const sig of signals.incidentSignatures.slice(0, 8)) {
     if (sig.level === 'error' && OPERATOR_ACTION.test(sig.sample)) return { text: sig.sample, ms: sig.firstMs, where: 'the errors' };
   }
+  // Reports of what was run come during the incident, not after: later "by hand" messages are the fix.
+  const chatTo = Math.min(to, signals.impactOnsetMs + 45 * 60_000);
   for (const m of facts.chat) {
-    if (m.ms < from || m.ms > to) continue;
+    if (m.ms < from || m.ms > chatTo) continue;
+    if (MITIGATION.test(m.text)) continue;
     if (OPERATOR_ACTION.test(m.text) && !/\b(deploy(ed|ment)?|rollout|release)\b.*\b(at|closest)\b/i.test(m.text)) return { text: m.text, ms: m.ms, where: 'a responder' };
   }
   return null;
