@@ -14,6 +14,12 @@ const STOP = new Set(
   'the a an and or of to in on at for from by with was were is are be been this that it its as into after before during not no we our us they them their has had have which when while then than there these those all any also can could would should may might will one two new via per incident post mortem postmortem service services caused cause root'.split(' '),
 );
 
+/** The distinct words of a past incident, as searchTerms splits them (for document counts). */
+function documentTerms(p: PastIncident): Set<string> {
+  const text = [p.title, p.services.join(' '), p.root_cause, p.summary, ...p.error_signatures, ...p.action_items.map((a) => a.title), p.files.join(' '), p.config_keys.join(' '), p.hosts.join(' '), p.body.slice(0, 6000)].join('\n');
+  return new Set(text.toLowerCase().match(/[\p{L}\p{N}_]{2,}/gu) ?? []);
+}
+
 /** Distinct search terms of a text, stop words out, at most `max`. */
 export function searchTerms(text: string, max = 32): string[] {
   const out: string[] = [];
@@ -91,41 +97,37 @@ export class HistoryIndex {
       CREATE VIRTUAL TABLE IF NOT EXISTS past_search USING fts5(
         incident_id UNINDEXED, title, services, root_cause, body, tokenize = 'porter unicode61'
       );
-      CREATE VIRTUAL TABLE IF NOT EXISTS temp.past_vocab USING fts5vocab(main, past_search, row);
-      CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe USING fts5(t, tokenize = 'porter unicode61');
-      CREATE VIRTUAL TABLE IF NOT EXISTS temp.stem_probe_vocab USING fts5vocab(temp, stem_probe, instance);
+      CREATE TABLE IF NOT EXISTS past_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
     `);
   }
 
   /**
    * The query terms worth a BM25 pass: rarest first, until their postings would make the pass
    * costly. A word most past incidents contain ("minutes", "errors") ranks nothing and would make
-   * FTS5 score every document.
+   * FTS5 score every document. Document counts come from past_terms (kept at upsert).
    */
   private selectTerms(terms: string[]): string[] {
-    if (terms.length <= 2) return terms;
-    const probe = this.db.prepare('INSERT INTO temp.stem_probe (rowid, t) VALUES (?, ?)');
-    this.db.prepare('DELETE FROM temp.stem_probe').run();
-    terms.forEach((t, i) => probe.run(i + 1, t));
-    const stems = this.db.prepare('SELECT doc, term FROM temp.stem_probe_vocab').all() as Array<{ doc: number; term: string }>;
-    this.db.prepare('DELETE FROM temp.stem_probe').run();
-    const dfOf = this.db.prepare('SELECT doc FROM temp.past_vocab WHERE term = ?');
-    const df = new Map<string, number>();
-    for (const { doc, term } of stems) {
-      const n = (dfOf.get(term) as { doc: number } | undefined)?.doc ?? 0;
-      const t = terms[doc - 1]!;
-      df.set(t, Math.max(df.get(t) ?? 0, n));
-    }
-    const ranked = terms.filter((t) => (df.get(t) ?? 0) > 0).sort((a, b) => df.get(a)! - df.get(b)!);
+    if (terms.length <= 1) return terms;
+    const dfOf = this.db.prepare('SELECT df FROM past_terms WHERE term = ?');
+    const df = new Map(terms.map((t) => [t, (dfOf.get(t) as { df: number } | undefined)?.df ?? 0]));
+    const ranked = terms.filter((t) => df.get(t)! > 0).sort((a, b) => df.get(a)! - df.get(b)!);
     const out: string[] = [];
     let postings = 0;
     for (const t of ranked) {
       const n = df.get(t)!;
-      if (out.length >= 2 && postings + n > MAX_BM25_POSTINGS) break;
+      if (out.length >= 1 && postings + n > MAX_BM25_POSTINGS) break;
       out.push(t);
       postings += n;
     }
     return out;
+  }
+
+  private countTerms(p: PastIncident, delta: 1 | -1): void {
+    const stmt =
+      delta > 0
+        ? this.db.prepare('INSERT INTO past_terms (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1')
+        : this.db.prepare('UPDATE past_terms SET df = df - 1 WHERE term = ?');
+    for (const t of documentTerms(p)) stmt.run(t);
   }
 
   /** Runs fn in one transaction (many upserts then cost one commit). */
@@ -145,6 +147,7 @@ export class HistoryIndex {
     const ftsText = `${p.title}\n${p.services.join(' ')}\n${p.root_cause}`.toLowerCase();
     const write = this.db.transaction(() => {
       if (existing) this.remove(p.id);
+      this.countTerms(p, 1);
       this.db
         .prepare(
           `INSERT INTO past_incidents (id, content_hash, source, title, date, severity, services, features_json, record_json, fts_text, imported_at)
@@ -164,6 +167,8 @@ export class HistoryIndex {
   }
 
   private remove(id: string): void {
+    const old = this.get(id);
+    if (old) this.countTerms(old, -1);
     this.db.prepare('DELETE FROM past_incidents WHERE id = ?').run(id);
     this.db.prepare('DELETE FROM past_features WHERE incident_id = ?').run(id);
     this.db.prepare('DELETE FROM past_search WHERE incident_id = ?').run(id);
