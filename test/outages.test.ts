@@ -9,16 +9,22 @@ import { parseBundleText } from '../src/core/bundle.js';
 import { renderMarkdown } from '../src/core/markdown.js';
 import { scoreReport, type Expected } from '../src/eval/scoreReport.js';
 
-const root = join(import.meta.dirname, 'outages');
-const incidents = readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && d.name !== 'gen')
-  .map((d) => ({
-    name: d.name,
-    bundle: parseBundleText(readFileSync(join(root, d.name, 'bundle.json'), 'utf8')),
-    expected: JSON.parse(readFileSync(join(root, d.name, 'expected.json'), 'utf8')) as Expected,
-  }));
+function load(set: string) {
+  const root = join(import.meta.dirname, set);
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'gen')
+    .map((d) => ({
+      name: `${set}/${d.name}`,
+      bundle: parseBundleText(readFileSync(join(root, d.name, 'bundle.json'), 'utf8')),
+      expected: JSON.parse(readFileSync(join(root, d.name, 'expected.json'), 'utf8')) as Expected,
+    }));
+}
 
-describe('rebuilt real-world outages', () => {
+// Both sets were blind when first measured and have since been used to find missed classes
+// (docs/accuracy.md): here they guard against regressions.
+for (const [set, allowedWrong] of [['outages', 1], ['outages-2', 2]] as const) {
+const incidents = load(set);
+describe(`rebuilt real-world outages (${set})`, () => {
   const results = incidents.map((i) => {
     const report = postmortem(i.bundle);
     return { ...i, report, checks: scoreReport(report, renderMarkdown(report), i.expected) };
@@ -39,8 +45,9 @@ describe('rebuilt real-world outages', () => {
     }
   }
 
-  it('reproduces the careful SRE\'s trigger decision on all but one', () => {
+  it(`reproduces the careful SRE's trigger decision on all but ${allowedWrong}`, () => {
     const wrong = results.filter((r) => r.checks.some((c) => (c.name === 'trigger_top1' || c.name === 'no_false_blame') && !c.pass)).map((r) => r.name);
-    expect(wrong.length, `wrong: ${wrong.join(', ')}`).toBeLessThanOrEqual(1);
+    expect(wrong.length, `wrong: ${wrong.join(', ')}`).toBeLessThanOrEqual(allowedWrong);
   });
 });
+}

@@ -323,3 +323,43 @@ describe('undo that made things worse', () => {
     expect(report.candidates.find((c) => c.deployment_id === 241)!.reasons.join(' ')).not.toMatch(/undone by/);
   });
 });
+
+describe('what responders say is evidence only when it reports something done', () => {
+  for (const text of ['sr-4411 finished right before. I can roll back if you want', 'nobody roll back sr-4411, it is unrelated', 'should we revert sr-4411?']) {
+    it(`"${text}" is not an undo`, () => {
+      const deploy: DeploySpec = { repo: 'acme/site-router', id: 4411, finishedAt: -2, commits: [{ sha: sha('hdr'), message: 'Add a response header', files: [{ filename: 'src/handlers/respond.ts', patch: "@@ -1,1 +1,2 @@\n+  res.setHeader('x-site-id', site.id);" }] }] };
+      (deploy as { description?: string }).description = 'sr-4411';
+      const bundle = buildIncident(incident('site-router', '404 site not found: host=tenant-9 lookup returned PURGED {n}', [deploy], { chat: [{ at: 5, user: 'U1', text }], errorEnd: 14 }));
+      const d = bundle.sources!.github!.repos![0]!.deployments![0] as { ref: string };
+      d.ref = 'sr-4411';
+      const report = postmortem(bundle);
+      expect(report.trigger).toBeNull();
+    });
+  }
+});
+
+describe('rolling deployments and cascades through settings', () => {
+  it('a batch still rolling out when the first anomaly began, restarting the component the errors name, is a candidate and the trigger', () => {
+    const batch: DeploySpec = { repo: 'acme/chef-agents', id: 251, finishedAt: 5, environment: 'prod-batch-3', commits: [{ sha: sha('agent-bump'), message: 'agent 1.10 -> 1.11', files: [{ filename: 'attributes/default.yaml', patch: "@@ -1,1 +1,1 @@\n-agent_version: '1.10.7'\n+agent_version: '1.11.3'" }] }] };
+    const spec = incident('webapp', 'cache node left catalog (meshagent restart, health check critical); replaced with cold spare {n}', [batch], {
+      errorOnset: 10,
+      pageAt: 12,
+      extraSeries: [{ metric: 'db.query.latency.p99', scope: 'keyspace:members', value: (m) => (m >= -10 && m < 30 ? 4000 : 50) }],
+    });
+    const bundle = buildIncident(spec);
+    // the rollout started before the first anomaly and the user-facing errors came after it finished
+    const dep = bundle.sources!.github!.repos![0]!.deployments![0] as { created_at: string };
+    dep.created_at = at(-20);
+    (bundle.sources as Record<string, any>).datadog.events = [{ id: 7, date_happened: Math.floor(Date.parse(at(-20)) / 1000), title: 'meshagent rollout started', source_type_name: 'chef', tags: ['service:meshagent', 'repo:acme/chef-agents'] }];
+    const report = postmortem(bundle);
+    const c = report.candidates.find((x) => x.deployment_id === 251)!;
+    expect(c.reasons.join(' ')).toMatch(/was rolling out from/);
+    expect(report.trigger).toMatchObject({ repo: 'acme/chef-agents', deployment_id: 251 });
+  });
+
+  it('a settings change to the dependency the errors name needs a link of its own', () => {
+    const metrics: DeploySpec = { repo: 'acme/meshnet-config', id: 261, finishedAt: -5, commits: [{ sha: sha('mesh-metrics'), message: 'Enable flow metrics', files: [{ filename: 'values/common.yaml', patch: '@@ -1,1 +1,2 @@\n hubble:\n+  serviceMonitor: { enabled: true }' }] }] };
+    const report = postmortem(buildIncident(incident('ingest', 'POST /series 503: no healthy upstream (meshnet-config routes missing on node ip-10-2-3-4) {n}', [metrics])));
+    expect(report.trigger).toBeNull();
+  });
+});
