@@ -611,6 +611,30 @@ function isExposer(c: CandidateAssessment): boolean {
   return c.deployment.commits.length > 0 && c.deployment.commits.every((x) => x.files.every((f) => f.cls !== 'source' && f.cls !== 'frontend'));
 }
 
+/**
+ * Whether an older code change handles what a rollout changed: a distinctive name both contain
+ * (`node-role.kubernetes.io/master`), or a compound identifier whose parts the rollout names
+ * (`StateRetain` and `key_state: retain`).
+ */
+function sharesSubject(code: DeploymentFact, rollout: DeploymentFact, services: string[], rolloutLogs = ''): boolean {
+  const text = `${rollout.commits.map((c) => `${c.message}\n${c.addedText}\n${c.removedText}`).join('\n')}\n${rolloutLogs}`.toLowerCase();
+  if (!text.trim()) return false;
+  const words = new Set(text.split(/[^a-z0-9]+/).filter((w) => w.length >= 3));
+  for (const c of code.commits) {
+    for (const n of c.names) {
+      if (n.kind === 'package' || n.name.length < 10 || !/[./:]/.test(n.name)) continue;
+      if (services.some((sv) => n.name.toLowerCase().includes(sv))) continue;
+      if (text.includes(n.name.toLowerCase())) return true;
+    }
+    for (const id of c.identifiers) {
+      if (!/[a-z][A-Z]/.test(id)) continue;
+      const parts = subwords(id);
+      if (parts.length >= 2 && parts.every((p) => words.has(p))) return true;
+    }
+  }
+  return false;
+}
+
 /** Shipped code (not only settings or data): what an exposing rollout can reveal as a latent defect. */
 function shipsCode(c: CandidateAssessment): boolean {
   return c.deployment.origin === 'github' && c.deployment.commits.some((x) => x.files.some((f) => f.cls === 'source' || f.cls === 'frontend'));
@@ -831,18 +855,28 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     trigger.role = 'trigger';
     reason = `${describeChange(trigger.deployment)} has the strongest evidence of the changes that went live before the onset.`;
     if (!latent && trigger.exposer) {
+      // what the rollout did, in the logs written while it went out
+      const rolloutLogs = facts.logSignatures
+        .filter((sig) => sig.firstMs >= trigger!.deployment.createdMs - 5 * 60_000 && sig.firstMs <= signals.anomalyOnsetMs + 5 * 60_000)
+        .slice(0, 50)
+        .map((sig) => sig.sample)
+        .join('\n');
+      const older = (c: CandidateAssessment) =>
+        c !== trigger && c.culprit !== null && c.deployment.finishedMs !== null && c.deployment.finishedMs <= trigger!.deployment.finishedMs! && !isNonProduction(c.deployment.environment);
+      // Code the errors point at, shipped before the exposing rollout…
       latent =
         candidates.find(
           (c) =>
-            c !== trigger &&
-            (shipsCode(c) || (c.culprit !== null && c.culprit.nameLinks >= 1 && c.reasons.some((r) => r.includes('but the change names')))) &&
-            c.culprit !== null &&
-            c.deployment.finishedMs !== null &&
-            c.deployment.finishedMs <= trigger!.deployment.finishedMs! &&
-            !isNonProduction(c.deployment.environment) &&
-            c.culprit.specific >= 1 &&
-            c.culprit.match >= 0.25,
-        ) ?? null;
+            older(c) &&
+            (shipsCode(c) || (c.culprit!.nameLinks >= 1 && c.reasons.some((r) => r.includes('but the change names')))) &&
+            c.culprit!.specific >= 1 &&
+            c.culprit!.match >= 0.25,
+        ) ??
+        // …or code that handles exactly what the rollout changed (the label, key or state it names).
+        candidates.find(
+          (c) => older(c) && c.deployment.origin === 'github' && c.deployment.commits.some((x) => x.risk >= 0.45) && sharesSubject(c.deployment, trigger!.deployment, otherServices.concat(serviceNames), rolloutLogs),
+        ) ??
+        null;
     }
     // A close second lowers confidence (the latent defect is not a rival: it is part of the story).
     const runnerUp = convictable.find((c) => c !== trigger && c !== latent);
