@@ -298,6 +298,9 @@ async function cmdDoctor(argv: string[]): Promise<number> {
   const { runDoctor, doctorTable, doctorHealthy } = await import('./harvest/doctor.js');
   const config = loadConfig(process.env, values.config as string | undefined);
   const checks = await runDoctor(config);
+  const { pineconeSettings, pineconeDoctorCheck } = await import('./history/pinecone.js');
+  const pinecone = pineconeSettings(process.env);
+  if (pinecone) checks.push(await pineconeDoctorCheck(pinecone));
   out(format === 'json' ? JSON.stringify({ config_file: config.file, checks }, null, 2) : `${config.file ? `config: ${config.file}\n` : ''}${doctorTable(checks)}`);
   return doctorHealthy(checks) ? 0 : 1;
 }

@@ -17,6 +17,7 @@ const ENV_HINT: Record<DoctorCheck['source'], string> = {
   github: 'set GITHUB_TOKEN and HINDSIGHT_GITHUB_REPOS',
   datadog: 'set DD_API_KEY and DD_APP_KEY',
   newrelic: 'set NEW_RELIC_API_KEY and NEW_RELIC_ACCOUNT_ID',
+  pinecone: 'set PINECONE_API_KEY (optional: the history then lives in Pinecone)',
 };
 
 function notConfigured(source: DoctorCheck['source']): DoctorCheck {

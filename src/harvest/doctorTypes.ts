@@ -1,6 +1,6 @@
 // What `hindsight doctor` shows per source; no field ever carries a secret.
 export interface DoctorCheck {
-  source: 'pagerduty' | 'opsgenie' | 'slack' | 'github' | 'datadog' | 'newrelic';
+  source: 'pagerduty' | 'opsgenie' | 'slack' | 'github' | 'datadog' | 'newrelic' | 'pinecone';
   configured: boolean;
   /** the API answered at all (null when not configured) */
   reachable: boolean | null;

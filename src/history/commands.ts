@@ -7,7 +7,8 @@ import { InputError } from '../io/files.js';
 import { IncidentStore, hindsightHome } from '../store/incidentStore.js';
 import { normalizeDate, normalizeSeverity } from './features.js';
 import { importPaths, parsePostmortem, postmortemFiles } from './import.js';
-import { searchHistory, UnknownIncidentError } from './service.js';
+import { pastOfStored, searchHistory, UnknownIncidentError } from './service.js';
+import type { PineconeHistory } from './pinecone.js';
 import type { HistoryFilter, SimilarPast } from './types.js';
 
 type Out = (text: string) => void;
@@ -17,6 +18,7 @@ hindsight history search [TEXT] [--incident ID] [--service S] [--from DATE] [--t
                          [--severity SEV] [--limit N] [--format text|json]
 hindsight history show ID [--format text|json]
 hindsight history list [--limit N]
+hindsight history init-index                 (Pinecone: create the dense and sparse indexes)
 
 import   reads past post-mortems (files or directories): Markdown (Google SRE template,
          incident.io, Rootly, FireHydrant, Jeli exports, free form), HTML (Confluence, Notion
@@ -29,15 +31,20 @@ search   similar past incidents, for a text (an error message, a config key, a d
 show     one past incident as the history holds it.
 list     the most recent past incidents.
 
-Data lives in HINDSIGHT_HOME (default ~/.hindsight).`;
+Data lives in HINDSIGHT_HOME (default ~/.hindsight). With PINECONE_API_KEY set, imports are also
+upserted to Pinecone (indexes PINECONE_INDEX, default hindsight-history, and <index>-sparse,
+namespace PINECONE_NAMESPACE, default "default") and search reads from there; create the
+indexes once with \`hindsight history init-index\`.`;
 
-export const EVAL_HISTORY_HELP = `hindsight eval-history DIR [--limit K] [--format text|json]
+export const EVAL_HISTORY_HELP = `hindsight eval-history DIR [--limit K] [--backend sqlite|pinecone] [--format text|json]
 
 Scores similar-incident search on a labelled history set: DIR/corpus/ (past post-mortems, any
 importable format), DIR/queries/ (new incidents, same formats) and DIR/labels.json:
   { "queries": { "queries/q001.md": ["corpus/a.md"], ... } }
 (paths relative to DIR: for each query, the past post-mortems that describe the same failure).
-Imports the corpus into a temporary in-memory store and prints recall@1, recall@5 and MRR.`;
+Imports the corpus into a temporary in-memory store and prints recall@1, recall@5 and MRR.
+--backend pinecone upserts the corpus to Pinecone (PINECONE_API_KEY, PINECONE_INDEX; use a
+dedicated PINECONE_NAMESPACE) and queries it there.`;
 
 function positiveInt(name: string, value: string | boolean | undefined, fallback: number, max = 100): number {
   if (value === undefined) return fallback;
@@ -77,6 +84,12 @@ export function resultJson(r: SimilarPast) {
   };
 }
 
+async function pinecone(): Promise<PineconeHistory | null> {
+  const { pineconeSettings, PineconeHistory } = await import('./pinecone.js');
+  const settings = pineconeSettings(process.env);
+  return settings ? new PineconeHistory(settings) : null;
+}
+
 export async function cmdHistory(argv: string[], out: Out): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
@@ -94,6 +107,8 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       try {
         const started = performance.now();
         const summary = importPaths(s.history, positionals);
+        const remote = await pinecone();
+        if (remote && summary.ids.length) await remote.upsert(summary.ids.map((id) => s.history.get(id)!).filter(Boolean));
         const seconds = (performance.now() - started) / 1000;
         const failed = summary.failed.map((f) => ({ path: f.path, problem: redactSecrets(f.problem) }));
         if (format === 'json') out(JSON.stringify({ ...summary, failed, seconds: Number(seconds.toFixed(3)) }, null, 2));
@@ -125,7 +140,16 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       };
       const s = store();
       try {
-        const results = searchHistory(s, { query: text || undefined, incidentId: values.incident as string | undefined, filter, limit: positiveInt('limit', values.limit, 5, 50) });
+        const limit = positiveInt('limit', values.limit, 5, 50);
+        const remote = await pinecone();
+        let results: SimilarPast[];
+        if (remote) {
+          const incidentId = values.incident as string | undefined;
+          const past = incidentId ? pastOfStored(s, incidentId) : null;
+          if (incidentId && !past) throw new InputError(`unknown incident "${incidentId}"`);
+          const query = past ? s.history.queryFromIncident(past) : s.history.queryFromText(text);
+          results = await remote.search(query, filter, limit);
+        } else results = searchHistory(s, { query: text || undefined, incidentId: values.incident as string | undefined, filter, limit });
         out(format === 'json' ? JSON.stringify({ query: redactSecrets(text), incident_id: values.incident ?? null, results: results.map(resultJson) }, null, 2) : redactSecrets(resultLines(results).join('\n')));
         return 0;
       } catch (err) {
@@ -151,6 +175,15 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
         s.close();
       }
     }
+    case 'init-index': {
+      const { values } = parseFlags(rest, {});
+      if (values.help) return (out(HISTORY_HELP), 0);
+      const remote = await pinecone();
+      if (!remote) throw new InputError('history init-index creates Pinecone indexes: set PINECONE_API_KEY (and PINECONE_INDEX, PINECONE_NAMESPACE)');
+      const r = await remote.initIndex();
+      out([...r.created.map((n) => `created ${n}`), ...r.existing.map((n) => `exists  ${n}`)].join('\n'));
+      return 0;
+    }
     case 'list': {
       const { values } = parseFlags(rest, { limit: { type: 'string' } });
       if (values.help) return (out(HISTORY_HELP), 0);
@@ -164,7 +197,7 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       }
     }
     default:
-      throw new InputError(`unknown history command "${sub}" (import, search, show, list)`);
+      throw new InputError(`unknown history command "${sub}" (import, search, show, list, init-index)`);
   }
 }
 
@@ -177,8 +210,8 @@ export interface HistoryEvalResult {
   misses: Array<{ query: string; expected: string[]; got: string[] }>;
 }
 
-/** Imports DIR/corpus into an in-memory store and scores every labelled query. */
-export function evalHistory(dir: string, k = 5): HistoryEvalResult {
+/** Imports DIR/corpus into an in-memory store (and Pinecone when given) and scores every labelled query. */
+export async function evalHistory(dir: string, k = 5, remote: PineconeHistory | null = null): Promise<HistoryEvalResult> {
   const labelsPath = join(dir, 'labels.json');
   if (!existsSync(labelsPath)) throw new InputError(`${labelsPath}: no such file (see hindsight eval-history --help)`);
   let labels: Record<string, string[]>;
@@ -201,6 +234,7 @@ export function evalHistory(dir: string, k = 5): HistoryEvalResult {
       idsOfPath.set(relative(dir, file), summary.ids);
     }
     if (problems.length) throw new InputError(`${problems[0]!.path}: ${problems[0]!.problem}`);
+    if (remote) await remote.upsert([...idsOfPath.values()].flat().map((id) => store.history.get(id)!));
     let r1 = 0;
     let rk = 0;
     let rr = 0;
@@ -214,7 +248,8 @@ export function evalHistory(dir: string, k = 5): HistoryEvalResult {
         return ids;
       }));
       const [incident] = parsePostmortem(file, readFileSync(file, 'utf8'));
-      const results = store.history.search(store.history.queryFromIncident(incident!), {}, Math.max(k, 10));
+      const query = store.history.queryFromIncident(incident!);
+      const results = remote ? await remote.search(query, {}, Math.max(k, 10)) : store.history.search(query, {}, Math.max(k, 10));
       const ids = results.map((r) => r.incident.id);
       const first = ids.findIndex((id) => relevant.has(id));
       const found = (n: number) => ids.slice(0, n).filter((id) => relevant.has(id)).length / relevant.size;
@@ -232,13 +267,16 @@ export function evalHistory(dir: string, k = 5): HistoryEvalResult {
 }
 
 export async function cmdEvalHistory(argv: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { format: { type: 'string' }, limit: { type: 'string' }, verbose: { type: 'boolean' } }, true);
+  const { values, positionals } = parseFlags(argv, { format: { type: 'string' }, limit: { type: 'string' }, verbose: { type: 'boolean' }, backend: { type: 'string' } }, true);
   if (values.help) return (out(EVAL_HISTORY_HELP), 0);
   const dir = positionals[0];
   if (!dir) throw new InputError('eval-history needs a directory: hindsight eval-history DIR');
   if (!existsSync(dir)) throw new InputError(`${dir}: no such directory`);
   const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
-  const result = evalHistory(dir, positiveInt('limit', values.limit, 5, 50));
+  const backend = oneOf('backend', values.backend as string | undefined, ['sqlite', 'pinecone'] as const, 'sqlite');
+  const remote = backend === 'pinecone' ? await pinecone() : null;
+  if (backend === 'pinecone' && !remote) throw new InputError('--backend pinecone needs PINECONE_API_KEY');
+  const result = await evalHistory(dir, positiveInt('limit', values.limit, 5, 50), remote);
   if (format === 'json') out(JSON.stringify(result, null, 2));
   else {
     if (values.verbose) for (const m of result.misses) out(`miss ${m.query}: expected ${m.expected.join(', ')}; got ${m.got.join(', ') || 'nothing'}`);
