@@ -363,3 +363,20 @@ describe('rolling deployments and cascades through settings', () => {
     expect(report.trigger).toBeNull();
   });
 });
+
+describe('latent defects found through what the trigger changed', () => {
+  for (const [label, codeFile] of [
+    ['node-role.example.io/control-plane', 'clusters/legacy/bgp.yaml'],
+    ['topology.acme.io/zone-a', 'clusters/main/peers.yaml'],
+  ] as const) {
+    it(`older config selecting on ${label}, exposed by an upgrade that drops the label`, () => {
+      const selector: DeploySpec = { repo: 'acme/mesh-config', id: 301, finishedAt: -90 * 24 * 60, commits: [{ sha: sha(`sel-${label}`), message: 'Peer with reflectors', files: [{ filename: codeFile, patch: `@@ -0,0 +1,3 @@\n+kind: BGPPeer\n+spec:\n+  peerSelector: has(${label})` }] }] };
+      const upgrade: DeploySpec = { repo: 'acme/k8s-clusters', id: 302, finishedAt: -4, environment: 'legacy-prod', commits: [{ sha: sha(`upg-${label}`), message: 'Upgrade legacy to 1.24', files: [{ filename: 'clusters/legacy/version.yaml', patch: `@@ -1,1 +1,1 @@\n-kubernetes_version: 1.23.9\n+kubernetes_version: 1.24.3\n+# 1.24 removes ${label}` }] }] };
+      const back: DeploySpec = { repo: 'acme/k8s-clusters', id: 303, finishedAt: 20, environment: 'legacy-prod', commits: [{ sha: sha(`back-${label}`), message: 'Back to 1.23', files: [{ filename: 'clusters/legacy/version.yaml', patch: '@@ -1,1 +1,1 @@\n-kubernetes_version: 1.24.3\n+kubernetes_version: 1.23.9' }] }] };
+      const errorLog = `bird: BGP session with peer 10.1.0.4 down: route reflector not selected (peerSelector matched 0 nodes) {n}`;
+      const report = postmortem(buildIncident(incident('api', errorLog, [selector, upgrade, back], { errorEnd: 21 })));
+      expect(report.trigger).toMatchObject({ repo: 'acme/k8s-clusters', deployment_id: 302 });
+      expect(report.candidates.find((c) => c.deployment_id === 301)!.role).toBe('latent_defect');
+    });
+  }
+});
