@@ -163,9 +163,18 @@ function escapeRe(s: string): string {
 }
 
 /** Whether `text` names `name` as a whole word, path segment or host (not inside a longer word). */
-export function namesIn(text: string, name: string): boolean {
-  if (!name) return false;
-  const re = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(name)}($|[^A-Za-z0-9_-]|-(?=\\d))`, 'i');
+const NAME_RE_CACHE = new Map<string, RegExp>();
+
+export function namesIn(text: string, name: string, lowerCaseText = false): boolean {
+  if (!name || text.length < name.length) return false;
+  // cheap reject before the boundary-aware regex (`lowerCaseText`: the caller already lowered it)
+  if (!(lowerCaseText ? text : text.toLowerCase()).includes(name.toLowerCase())) return false;
+  let re = NAME_RE_CACHE.get(name);
+  if (!re) {
+    re = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(name)}($|[^A-Za-z0-9_-]|-(?=\\d))`, 'i');
+    if (NAME_RE_CACHE.size > 5000) NAME_RE_CACHE.clear();
+    NAME_RE_CACHE.set(name, re);
+  }
   return re.test(text);
 }
 
@@ -503,8 +512,23 @@ function recoveredAfter(atMs: number, signals: IncidentSignals, facts?: Incident
   return excessOf(before) > 0 && excessOf(after) <= excessOf(before) / 2;
 }
 
+const HANDLES = new WeakMap<DeploymentFact, string[]>();
+const UNDO_TEXT = new WeakMap<DeploymentFact, string>();
+
+/** What a later change says of itself, lower-case: where it names what it switches off. */
+function undoTextOf(later: DeploymentFact): string {
+  let text = UNDO_TEXT.get(later);
+  if (text === undefined) {
+    text = `${later.description}\n${later.commits.map((c) => `${c.subject}\n${c.configChanges.map((k) => `${k.key}: ${k.to}`).join('\n')}`).join('\n')}`.toLowerCase();
+    UNDO_TEXT.set(later, text);
+  }
+  return text;
+}
+
 /** Distinct handles a responder or a later change may use for this change. */
 function handlesOf(d: DeploymentFact): string[] {
+  const cached = HANDLES.get(d);
+  if (cached) return cached;
   const out = new Set<string>();
   if (d.sha && d.sha.length >= 7) out.add(d.sha.slice(0, 7).toLowerCase());
   for (const c of d.commits) if (c.sha.length >= 7) out.add(c.sha.slice(0, 7).toLowerCase());
@@ -517,7 +541,9 @@ function handlesOf(d: DeploymentFact): string[] {
     }
     for (const n of c.names) if (n.introduced && n.kind === 'name' && n.name.length >= 8) out.add(n.name.toLowerCase());
   }
-  return [...out];
+  const handles = [...out];
+  HANDLES.set(d, handles);
+  return handles;
 }
 
 function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: IncidentSignals): Undo | null {
@@ -575,8 +601,8 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
   for (const later of all) {
     if (later === d || later.finishedMs === null || later.finishedMs < signals.anomalyOnsetMs) continue;
     if (d.finishedMs !== null && later.finishedMs <= d.finishedMs) continue;
-    const text = `${later.description}\n${later.commits.map((c) => `${c.subject}\n${c.configChanges.map((k) => `${k.key}: ${k.to}`).join('\n')}`).join('\n')}`.toLowerCase();
-    const handle = handles.find((h) => namesIn(text, h));
+    const text = undoTextOf(later);
+    const handle = handles.find((h) => namesIn(text, h, true));
     if (!handle) continue;
     const switchedOff = UNDO_WORDS.test(text) || later.commits.some((c) => c.configChanges.some((k) => namesIn(k.key.toLowerCase(), handle) && /^(false|off|no|disabled?|0%?)$/i.test(k.to ?? '')));
     if (switchedOff && recoveredAfter(later.finishedMs, signals, facts)) {
