@@ -229,3 +229,36 @@ describe('hindsight history and eval-history', () => {
     for (const f of files.filter((_, i) => i % 37 === 0)) expect(readFileSync(join(out, 'corpus', f), 'utf8')).toBe(readFileSync(join(set, 'corpus', f), 'utf8'));
   });
 });
+
+describe('secrets in imported post-mortems', () => {
+  it('never leave the process: search text and JSON, show, the MCP tool', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'hindsight-history-secret-'));
+    const home = join(work, 'home');
+    const secret = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+    writeFileSync(join(work, 'leak.md'), `# Deploy token leaked into logs\n\n**Date:** 2024-01-01\n**Services:** deployer\n\n## Root cause\n\nThe deployer logged \`GITHUB_TOKEN=${secret}\` on every retry: "auth failed for token ${secret}".\n`);
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, HINDSIGHT_HOME: home } });
+    expect(run(['history', 'import', work]).status).toBe(0);
+    const outputs = [
+      run(['history', 'search', 'deployer logged token auth failed']).stdout,
+      run(['history', 'search', 'deployer logged token auth failed', '--format', 'json']).stdout,
+      run(['history', 'list']).stdout,
+    ];
+    const id = JSON.parse(outputs[1]!).results[0].id as string;
+    outputs.push(run(['history', 'show', id]).stdout);
+    const store = IncidentStore.open(home);
+    try {
+      const { searchPastRcas } = await import('../src/tools/searchPastRcas.js');
+      const result = await searchPastRcas.handler({ query: 'deployer token auth failed', limit: 5 }, { store, writesEnabled: false, cwd: work });
+      outputs.push(JSON.stringify(result));
+      const { readPastReport } = await import('../src/resources/pastReports.js');
+      outputs.push(readPastReport(id, { store, writesEnabled: false, cwd: work })!);
+    } finally {
+      store.close();
+    }
+    for (const o of outputs) {
+      expect(o.length).toBeGreaterThan(0);
+      expect(o).not.toContain(secret);
+    }
+    expect(outputs[1]).toContain('[REDACTED');
+  });
+});

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseFlags, oneOf } from '../cli/args.js';
-import { redactSecrets } from '../core/redact.js';
+import { redactSecrets, Redactor } from '../core/redact.js';
 import { InputError } from '../io/files.js';
 import { IncidentStore, hindsightHome } from '../store/incidentStore.js';
 import { normalizeDate, normalizeSeverity } from './features.js';
@@ -150,7 +150,8 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
           const query = past ? s.history.queryFromIncident(past) : s.history.queryFromText(text);
           results = await remote.search(query, filter, limit);
         } else results = searchHistory(s, { query: text || undefined, incidentId: values.incident as string | undefined, filter, limit });
-        out(format === 'json' ? JSON.stringify({ query: redactSecrets(text), incident_id: values.incident ?? null, results: results.map(resultJson) }, null, 2) : redactSecrets(resultLines(results).join('\n')));
+        // imported post-mortems are other people's text: secrets never leave the process
+        out(format === 'json' ? JSON.stringify(new Redactor().redactDeep({ query: text, incident_id: values.incident ?? null, results: results.map(resultJson) }), null, 2) : redactSecrets(resultLines(results).join('\n')));
         return 0;
       } catch (err) {
         if (err instanceof UnknownIncidentError) throw new InputError(err.message);
@@ -169,7 +170,7 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
         const p = s.history.get(id);
         if (!p) throw new InputError(`unknown past incident "${id}"`);
         const { body: _body, ...shown } = p;
-        out(redactSecrets(JSON.stringify(shown, null, 2)));
+        out(JSON.stringify(new Redactor().redactDeep(shown), null, 2));
         return 0;
       } finally {
         s.close();
