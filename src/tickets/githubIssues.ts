@@ -21,6 +21,7 @@ import {
   incidentOfMarker,
   linkCommentBody,
   mostSimilar,
+  pastTicketFor,
   type FileOptions,
   type FiledTicket,
   type TicketDraft,
@@ -259,7 +260,16 @@ export async function fileGithubIssues(
       const candidates = (await postmortems())
         .filter((i) => !i.body.includes(prefix))
         .map((issue) => ({ title: issue.title, order: issue.number, issue }));
-      const similar = mostSimilar(draft.title, candidates);
+      let similar = mostSimilar(draft.title, candidates);
+      // 3b. the open ticket of an action item a past incident like this one left ("Seen before")
+      const past = similar ? null : pastTicketFor(draft.title, (opts.pastTickets ?? []).filter((t) => t.key.toLowerCase().startsWith(`${owner}/${repo}#`.toLowerCase())));
+      if (past) {
+        const number = Number(past.key.split('#')[1]);
+        const found = await api
+          .call(`issue #${number}`, (s) => api.raw('GET /repos/{owner}/{repo}/issues/{issue_number}', { ...base, issue_number: number }, s))
+          .then((page) => toIssue(page.data as Json), () => null);
+        if (found && found.state === 'open' && !found.body.includes(prefix)) similar = { title: found.title, order: found.number, issue: found };
+      }
       if (similar) {
         const issue = similar.issue;
         const has = async (signal?: AbortSignal) => (await comments(issue.number, signal)).some((c) => c.includes(draft.marker));

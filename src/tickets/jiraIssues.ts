@@ -24,6 +24,7 @@ import {
   incidentOfMarker,
   linkCommentBody,
   mostSimilar,
+  pastTicketFor,
   type FileOptions,
   type FiledTicket,
   type TicketDraft,
@@ -310,7 +311,15 @@ export async function fileJiraIssues(
       // 3. a similar open issue of a past incident: comment and label instead of a duplicate
       const prefix = incidentMarkerPrefix(incidentOfMarker(draft.marker));
       const candidates = (await postmortems()).filter((i) => !i.description.includes(prefix)).map((i) => ({ ...i, title: i.summary, order: Number(i.id) || Number.MAX_SAFE_INTEGER }));
-      const similar = mostSimilar(draft.title, candidates);
+      let similar: { key: string; labels: string[] } | null = mostSimilar(draft.title, candidates);
+      // 3b. the open ticket of an action item a past incident like this one left ("Seen before")
+      const past = similar ? null : pastTicketFor(draft.title, (opts.pastTickets ?? []).filter((t) => t.key.startsWith(`${target.project}-`)));
+      if (past) {
+        const issue = await api.call(`issue ${past.key}`, () => api.client.issues.getIssue({ issueIdOrKey: past.key, fields: ['status', 'labels', 'description'] })).catch(() => null);
+        const f = (issue?.fields ?? {}) as Json;
+        const done = ((f.status as Json | undefined)?.statusCategory as Json | undefined)?.key === 'done';
+        if (issue?.key && !done && !adfText(f.description).includes(prefix)) similar = { key: String(issue.key), labels: Array.isArray(f.labels) ? (f.labels as unknown[]).map(String) : [] };
+      }
       if (similar) {
         await ensureComment(similar.key, draft);
         if (!similar.labels.includes(label)) {

@@ -54,6 +54,37 @@ export interface FileOptions {
   log?: (message: string) => void;
   /** the incident, for the comment left on a similar ticket (else the id from the marker) */
   incident?: IncidentRef;
+  /** open tickets of past incidents this one repeats: a draft for the same action comments there */
+  pastTickets?: PastTicket[];
+}
+
+/** An open action item of a past incident this one repeats (the report's "Seen before"), with its ticket. */
+export interface PastTicket {
+  /** `owner/repo#12` or `OPS-12` */
+  key: string;
+  /** the past action item as written */
+  title: string;
+}
+
+/**
+ * A past ticket is the same action at this title similarity: lower than SIMILAR_TITLE_THRESHOLD
+ * because the incidents' structured features already say it is the same failure.
+ */
+export const SEEN_BEFORE_TITLE_THRESHOLD = 0.5;
+
+/** The still-open past tickets a report's "Seen before" lists. */
+export function pastTicketsOf(report: Report): PastTicket[] {
+  return (report.seen_before ?? []).flatMap((s) => s.open_action_items.flatMap((a) => (a.ticket ? [{ key: a.ticket, title: a.title }] : [])));
+}
+
+/** The past ticket this draft repeats (best title match at or above the threshold), or null. */
+export function pastTicketFor(title: string, tickets: readonly PastTicket[]): PastTicket | null {
+  let best: { t: PastTicket; score: number } | null = null;
+  for (const t of tickets) {
+    const score = titleSimilarity(title, t.title);
+    if (score >= SEEN_BEFORE_TITLE_THRESHOLD && (!best || score > best.score)) best = { t, score };
+  }
+  return best?.t ?? null;
 }
 
 export interface IncidentRef {
@@ -247,7 +278,7 @@ export function ticketDeps(config: HarvestConfig, opts: { log?: (message: string
     const target = ticketTarget(report);
     if (!target) throw new TicketFilingError(`no ticket target with credentials is configured for service "${report.incident.service ?? '(none)'}"`, []);
     const withLabels = drafts.map((d) => ({ ...d, labels: [...new Set([...extraLabels, ...d.labels])] }));
-    const options: FileOptions = { policy: config.http, log: opts.log, incident: report.incident };
+    const options: FileOptions = { policy: config.http, log: opts.log, incident: report.incident, pastTickets: pastTicketsOf(report) };
     if (target.system === 'github') {
       const { fileGithubIssues } = await import('./githubIssues.js');
       return fileGithubIssues(config.credentials.github!, target, withLabels, options);
