@@ -88,6 +88,8 @@ export function classifyFile(filename: string, patch = ''): FileClass {
   const f = filename.toLowerCase();
   const base = f.split('/').pop() ?? f;
   if (DEPENDENCY_MANIFEST.test(base)) {
+    // a lock file pins production dependencies too, whatever else it moves
+    if (/^(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|cargo\.lock|gemfile\.lock|composer\.lock|go\.sum|gradle\.lockfile|mix\.lock|podfile\.lock|pubspec\.lock|package\.resolved)$/.test(base)) return 'dependency';
     const dev = /devDependencies|"dev": true|eslint|prettier|@types\/|jest|vitest|mocha|pytest|rubocop/i.test(patch);
     const prodHint = /"dependencies"|require\s|^\+\s*[a-z0-9@/_-]+==/im.test(patch);
     return dev && !prodHint ? 'dev_dependency' : 'dependency';

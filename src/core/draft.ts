@@ -547,6 +547,10 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
         `No deployment or configuration change triggered this incident: ${trig.reason.replace(/^No change explains the incident: /, '')} ` +
         unchangedCause(mode, facts, signals, sigText);
     }
+    const old = trig.latent?.culprit ? trig.latent : null;
+    if (old?.culprit && old.deployment.finishedMs !== null) {
+      rootCause += ` The code that failed was shipped by ${describeChange(old.deployment)} (commit ${old.culprit.change.sha.slice(0, 7)}, "${clip(old.culprit.change.subject, 80)}") ${formatDuration(signals.anomalyOnsetMs - old.deployment.finishedMs)} before: a latent defect that ${old.culprit.evidence.find((e) => /backtrack|regular expression/.test(e)) ? 'this input made backtrack' : 'this traffic or data exercised'}, not a change that started the incident.`;
+    }
     const first = precursors(facts, signals);
     if (first.length) {
       rootCause += ` It began outside ${service}: ${first.map((p) => `at ${formatMs(p.firstMs)} ${p.services[0] ?? 'another component'} logged \`${clip(p.sample, 140)}\``).join('; then ')}.`;

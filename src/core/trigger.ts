@@ -18,6 +18,7 @@ const isFlagValue = (v: string | null) => v !== null && FLAG_VALUE.test(v);
 export const TRIGGER_THRESHOLD = 0.55;
 const DEPENDENCY_MODES = new Set<FailureMode>(['upstream', 'network', 'timeout', 'rate_limit', 'tls', 'auth']);
 const TIME_SCALE_MS = 30 * 60_000;
+const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 const CLIENT_BEHAVIOUR_MODES = new Set<FailureMode>(['timeout', 'network', 'connection_pool', 'rate_limit', 'memory']);
 /** a leak, a cache filling or a scheduled job can take hours to show */
 const DELAYED_TIME_SCALE_MS = 4 * 3600_000;
@@ -56,6 +57,8 @@ export interface CandidateAssessment {
   corroborated: boolean;
   /** config, flag, data, policy or rules rollout that can expose code shipped earlier */
   exposer: boolean;
+  /** its content meets the failure, but it went live too long before the onset to have started it */
+  stale?: boolean;
 }
 
 export interface TriggerAssessment {
@@ -566,9 +569,15 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       // "Rollback of release-7" names what it undoes; a bare "rollback" undoes the latest deployment.
       const handlesWithRef = (x: DeploymentFact) => [...handlesOf(x), ...(x.ref && x.ref !== later.ref ? [x.ref.toLowerCase()] : [])];
       const named = sameRepo.filter((x) => x.index < later.index && x.finishedMs !== null && handlesWithRef(x).some((h) => h !== (later.sha ?? '').slice(0, 7).toLowerCase() && namesIn(laterText, h)));
-      const target = named.length ? named[named.length - 1] : latestBefore;
+      // "Rollback to v411" (or redeploying v411's commit) names where it returns to: what it undoes
+      // is the latest deployment after that one.
+      const destination =
+        sameRepo.filter((x) => x.index < later.index && x.sha !== null && x.sha === later.sha).pop() ??
+        named.find((x) => handlesWithRef(x).some((h) => new RegExp(`\\b(to|onto)\\s+${escapeRe(h)}\\b`).test(laterText)));
+      const afterDestination = destination ? sameRepo.filter((x) => x.index > destination.index && x.index < later.index && x.finishedMs !== null).pop() : undefined;
+      const target = destination ? afterDestination : named.length ? named[named.length - 1] : latestBefore;
       const saysRollback = target === d && !targeted && UNDO_WORDS.test(laterText);
-      const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || saysRollback;
+      const rollback = (predecessor !== undefined && predecessor.sha !== null && later.sha === predecessor.sha) || (destination !== undefined && target === d) || saysRollback;
       if (!revertedShas.size && !rollback) continue;
       if (!recoveredAfter(later.finishedMs, signals, facts)) continue;
       const how = revertedShas.size
@@ -852,6 +861,13 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     // word that they undid it corroborates only a change whose content already meets the failure.
     const undoCounts = undo !== null && (undo.by !== null || (culprit?.specific ?? 0) >= 1);
     c.corroborated = !nonProd && (undoCounts || (culprit !== null && (culprit.specific >= 2 || (culprit.specific >= 1 && culprit.modeMatched))));
+    // A change live for more than a week did not start the incident when it did (unless undoing it
+    // ended it): its code can only be a latent defect that something else exercised.
+    if (c.corroborated && delta > MAX_TRIGGER_AGE_MS && !(undo && undo.by)) {
+      c.corroborated = false;
+      c.stale = true;
+      reasons.push(`it had been live for ${formatDuration(delta)} without failing, too long to have started the incident when it did`);
+    }
     c.exposer = isExposer(c);
     candidates.push(c);
   }
@@ -923,6 +939,14 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
           best.score >= TRIGGER_THRESHOLD ? `best score ${best.score.toFixed(2)}, with no corroborating evidence in its content` : `best score ${best.score.toFixed(2)} < ${TRIGGER_THRESHOLD}`
         }).`
       : `No change explains the incident: no change went live before ${onsetWhat}.`;
+    // Old code whose content meets the failure, exercised by something no change records (user
+    // content, traffic, data): the latent defect, not a trigger.
+    latent = candidates.find((c) => c.stale && shipsCode(c)) ?? null;
+    if (latent) {
+      latent.role = 'latent_defect';
+      latent.reasons.unshift('latent defect: its code meets the failure, but nothing recorded changed it before the onset; something else (traffic, data, content) exercised it');
+      reason += ` The failing code was shipped long before by ${describeChange(latent.deployment)}: a latent defect.`;
+    }
   }
   for (const c of candidates) {
     if (c === trigger || c === latent) continue;
