@@ -651,6 +651,7 @@ describe('credentials pasted in prose', () => {
     ['the new password is Zx81!kQ0pLm3vR7tYw2, change it later', 'Zx81!kQ0pLm3vR7tYw2'.replace('!', '')],
     ['tacplus stanza if anyone needs to re-auth: secret "$9$Xk7Vb2aZGjHmf5Q39tuOBIcyrK8LX-dbs"', 'Xk7Vb2aZGjHmf5Q39tuOBIcyrK8LX'],
     ['using the readonly key CATALOG_RO=qzk_live_4cT9qW2ZmR7xN0pV8sK3yB6e for the export', '4cT9qW2ZmR7xN0pV8sK3yB6e'],
+    ['vendor portal login if anyone needs it: ops / Qr7-Tz#Vendor!2024', 'Qr7-Tz#Vendor!2024'],
   ])('redacts the value in "%s"', (text, value) => {
     const out = r().redact(text.replace('Zx81!', 'Zx81'));
     expect(out).not.toContain(value);

@@ -57,7 +57,7 @@ const MIN_ALIAS_LENGTH = 3;
 const SECRET_HINTS = [
   '-----begin', '://', 'akia', 'asia', 'aiza', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_',
   '_live_', '_test_', 'whsec_', 'xox', 'xapp-', 'eyj', 'hooks.slack',
-  'pass', 'pwd', 'secret', 'token', 'key', 'cred', 'auth', 'sig', 'cookie', 'bearer', 'basic',
+  'pass', 'pwd', 'secret', 'token', 'key', 'cred', 'auth', 'sig', 'cookie', 'bearer', 'basic', 'login',
 ];
 /** '@', '+' and a digit, and the digit groups of CONTACT_HINT's North-American numbers. */
 const CONTACT_HINTS = ['@', '+0', ...[' ', '.', ')', '-'].flatMap((a) => [' ', '.', '-'].map((b) => `${a}000${b}0000`))];
@@ -220,9 +220,11 @@ function isContextKey(key: string): boolean {
   return !segments.slice(0, -1).some((s) => NON_SECRET_KEY_QUALIFIERS.has(s));
 }
 
-const PROSE_CREDENTIAL_HINT = /token|secret|passw|passphrase|api.?key|credential|creds|access.?key|private.?key|\[REDACTED\]/i;
+const PROSE_CREDENTIAL_HINT = /token|secret|passw|passphrase|passcode|api.?key|credential|creds|login|access.?key|private.?key|\[REDACTED\]/i;
 // A value right after a redaction is often the rest of the same secret (`secret "$9$…"`).
-const PROSE_CREDENTIAL_WORD = /\b(?:tokens?|secrets?|passwords?|passwd|passphrase|api[ _-]?keys?|credentials?|creds|access[ _-]?keys?|private[ _-]?keys?)\b|\[REDACTED\]/gi;
+const PROSE_CREDENTIAL_WORD = /\b(?:tokens?|secrets?|passwords?|passwd|passphrase|passcode|api[ _-]?keys?|credentials?|creds|logins?|access[ _-]?keys?|private[ _-]?keys?)\b|\[REDACTED\]/gi;
+/** Passwords people type: 12+ characters mixing at least three of lower, upper, digit and symbol. */
+const TYPED_PASSWORD = /(?<![^\s"'`(=:/])(?=[^\s"'`()]*[a-z])(?=[^\s"'`()]*[A-Z])(?=[^\s"'`()]*\d)(?=[^\s"'`()]*[!#$%&*+?@^~])[^\s"'`()]{12,64}(?![^\s"'`),.;])/g;
 const PROSE_TOKEN = /(?<![A-Za-z0-9+/=_~.%$-])[A-Za-z0-9+/=_~.%$-]{16,}/g;
 
 /** `session_cache_v2_20240512`, `checkout-api-7d9f`: names made of words and numbers, not secrets. */
@@ -521,6 +523,10 @@ export class Redactor {
       const lineEnd = text.indexOf('\n', from);
       const limit = Math.min(from + 100, lineEnd === -1 ? text.length : lineEnd);
       // tokens that start within the window are taken whole, however long
+      TYPED_PASSWORD.lastIndex = from;
+      for (let t = TYPED_PASSWORD.exec(text); t !== null && t.index < limit; t = TYPED_PASSWORD.exec(text)) {
+        if (!/:\/\/|^\/|\.[a-z]{2,4}$/.test(t[0])) spans.push([t.index, t.index + t[0].length]);
+      }
       PROSE_TOKEN.lastIndex = from;
       for (let t = PROSE_TOKEN.exec(text); t !== null && t.index < limit; t = PROSE_TOKEN.exec(text)) {
         const value = t[0].replace(/[.,;:!?)]+$/, '');

@@ -796,9 +796,13 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
     reasons.push(affinity.reason);
     // The errors quote the release this change put live (`ruleset=managed/2019.07.02-3`), a version
     // no log showed before it.
-    const release = d.ref && d.ref.length >= 5 && /\d/.test(d.ref) && /[.-]/.test(d.ref) ? d.ref : null;
     const earlyErrors = signals.incidentSignatures.filter((s) => s.firstMs <= signals.anomalyOnsetMs + 15 * 60_000).map((s) => s.detail).join('\n');
-    if (culprit && release && namesIn(earlyErrors, release) && !facts.logSignatures.some((s) => (s.level === 'info' || s.level === 'debug') && s.sample.includes(release) && s.firstMs < (d.finishedMs ?? 0))) {
+    // a change event's own revision ("lbconfig rev 88213 pushed") quoted as a revision by the errors
+    const revision = /\b(?:rev(?:ision)?|version|build|serial)\s*[#:=]?\s*v?(\d[\w.-]{2,})/i.exec(d.description)?.[1] ?? null;
+    const revisionQuoted =
+      revision !== null && d.origin !== 'github' && new RegExp(`\\b(?:rev(?:ision)?|version|build|serial)\\s*[#:=]?\\s*v?${escapeRe(revision)}\\b`, 'i').test(earlyErrors);
+    const release = revisionQuoted ? revision : d.ref && d.ref.length >= 5 && /\d/.test(d.ref) && /[.-]/.test(d.ref) ? d.ref : null;
+    if (culprit && release && (revisionQuoted || namesIn(earlyErrors, release)) && !facts.logSignatures.some((s) => (s.level === 'info' || s.level === 'debug') && s.sample.includes(release) && s.firstMs < (d.finishedMs ?? 0))) {
       culprit.specific += 2;
       culprit.nameLinks++;
       culprit.match = 1 - (1 - culprit.match) * 0.55;
