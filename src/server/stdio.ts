@@ -7,6 +7,7 @@ import { redactSecrets } from '../core/redact.js';
 import { harvestIncident } from '../harvest/harvest.js';
 import type { ToolDeps } from '../tools/defineTool.js';
 import { ticketDeps } from '../tickets/tickets.js';
+import { ticketStatusReaderFor } from '../history/ticketStatus.js';
 import { InputError } from '../io/files.js';
 
 /**
@@ -41,10 +42,12 @@ function maxResourceBytesFromEnvironment(): number {
   throw new InputError(`HINDSIGHT_MAX_RESOURCE_BYTES: not a positive integer: "${raw}"`);
 }
 
-/** Real ticket filing for file_tickets (used only when writes are enabled). */
-function ticketsFromEnvironment(): Pick<ToolDeps, 'ticketFiler' | 'ticketTarget'> {
+/** Real ticket filing for file_tickets (used only when writes are enabled), and ticket states for "Seen before". */
+function ticketsFromEnvironment(): Pick<ToolDeps, 'ticketFiler' | 'ticketTarget' | 'ticketStatus'> {
   try {
-    return ticketDeps(loadConfig(process.env), { log: (m) => process.stderr.write(`hindsight: ${m}\n`) });
+    const config = loadConfig(process.env);
+    const ticketStatus = ticketStatusReaderFor({ github: config.credentials.github, jira: config.autonomous.jira, timeoutMs: config.http.timeoutMs });
+    return { ...ticketDeps(config, { log: (m) => process.stderr.write(`hindsight: ${m}\n`) }), ...(ticketStatus ? { ticketStatus } : {}) };
   } catch {
     return {};
   }
