@@ -1,5 +1,5 @@
 // Helpers that render one incident as a context bundle v1 (vendor-native shapes) plus its label.
-// Deterministic: every random choice comes from a seeded PRNG, so `node build.mjs` is reproducible.
+// Deterministic: every random choice comes from a seeded PRNG, so `node test/outages-tools/build.mjs test/outages` is reproducible.
 
 export function mulberry32(seed) {
   let a = seed >>> 0;

@@ -1,10 +1,10 @@
 // Renders every outage under gen/ into <slug>/bundle.json and <slug>/expected.json (deterministic).
-// Usage: node test/outages-2/build.mjs
+// Usage: node test/outages-tools/build.mjs SET_DIR   (e.g. test/outages-2)
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = process.argv[2] ? join(process.cwd(), process.argv[2]) : (console.error('usage: build.mjs SET_DIR'), process.exit(2));
 const mods = readdirSync(join(here, 'gen')).filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs').sort();
 for (const f of mods) {
   const m = await import(pathToFileURL(join(here, 'gen', f)).href);
