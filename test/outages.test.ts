@@ -1,6 +1,7 @@
 // Incidents rebuilt from published post-mortems (test/outages/README.md): their labels are what a
 // careful SRE reading only the bundle decides. Every report must leak nothing and never blame a
 // change where none caused the incident; trigger decisions are held to the bar in docs/accuracy.md.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,3 +52,10 @@ describe(`rebuilt real-world outages (${set})`, () => {
   });
 });
 }
+
+describe('outage labels', () => {
+  it('agree with their own bundles (test/outages-tools/check.mjs)', () => {
+    const out = execFileSync(process.execPath, [join(import.meta.dirname, 'outages-tools', 'check.mjs')], { encoding: 'utf8' });
+    expect(out).not.toMatch(/^FAIL/m);
+  });
+});
