@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeBundle, buildReport, triggerOf, type ReportOptions } from './core/analyze.js';
 import { renderMarkdown } from './core/markdown.js';
+import { renderHtml } from './core/html.js';
+import { metricCharts } from './core/charts.js';
 import { redactSecrets } from './core/redact.js';
 import { parseIsoMs } from './core/time.js';
 import { filterTimeline, timelineMarkdown, toEntries } from './core/timeline.js';
@@ -27,12 +29,12 @@ const USAGE = `hindsight — blameless, evidence-backed incident post-mortems
 
 Usage:
   hindsight demo                               write a post-mortem of the bundled sample incident
-  hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--strict]
+  hindsight postmortem --bundle FILE [--format md|json|html] [--out FILE] [--strict]
   hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from T] [--to T]
                      [--sources a,b] [--limit N] [--format md|json] [--strict]
   hindsight trigger --bundle FILE [--format md|json] [--strict]
   hindsight validate --bundle FILE [--strict]  check a context bundle, list its problems
-  hindsight postmortem --incident ID [--format md|json] [--out FILE] [--config FILE] [--slack-channel C]
+  hindsight postmortem --incident ID [--format md|json|html] [--out FILE] [--config FILE] [--slack-channel C]
   hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]
   hindsight doctor [--config FILE] [--format text|json]
                                                check each configured vendor source
@@ -57,7 +59,7 @@ const STRICT_HELP = `A malformed element (a metric point, a log line, a message,
 
 const HELP: Record<string, string> = {
   demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md and\npostmortem.json to DIR (default ./hindsight-demo). Needs no account, key or network.`,
-  postmortem: `hindsight postmortem --bundle FILE [--format md|json] [--out FILE] [--no-store] [--strict]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json] [--out FILE]\n\nWrites the full post-mortem (Markdown by default) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.\n\n${STRICT_HELP}`,
+  postmortem: `hindsight postmortem --bundle FILE [--format md|json|html] [--out FILE] [--no-store] [--strict]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json|html] [--out FILE]\n\nWrites the full post-mortem (Markdown by default; html: one self-contained page with a chart\nper leading metric) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.\n\n${STRICT_HELP}`,
   harvest: `hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]\n\nHarvests the incident's context from the configured sources into a bundle file, so the\nanalysis can be replayed and shared. --redact replaces secrets and people before writing.`,
   doctor: `hindsight doctor [--config FILE] [--format text|json]\n\nShows, per source, whether it is configured, reachable and authorised, and which permission\nis missing. Never prints a secret. Exit 0 when every configured source is healthy, 1 otherwise.`,
   timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json] [--strict]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.\n\n${STRICT_HELP}`,
@@ -128,7 +130,7 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     strict: { type: 'boolean' },
   });
   if (values.help) return out(HELP.postmortem!);
-  const format = oneOf('format', values.format as string | undefined, ['md', 'json'] as const, 'md');
+  const format = oneOf('format', values.format as string | undefined, ['md', 'json', 'html'] as const, 'md');
   if (values.incident && values.bundle) throw new InputError('pass --bundle FILE or --incident ID, not both');
   let bundlePath: string | null = null;
   let harvested: Bundle | null = null;
@@ -149,7 +151,7 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     if (options.similar?.length || options.seenBefore?.length) report = buildReport(analysis, options);
   }
   const markdown = renderMarkdown(report);
-  const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : markdown;
+  const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'html' ? renderHtml(report, metricCharts(analysis, report)) : markdown;
   if (values.out) writeFileAtomic(resolve(values.out as string), text);
   else out(text);
   if (!values['no-store']) safely(() => storeReport(bundlePath ?? harvested!, markdown, report), undefined);

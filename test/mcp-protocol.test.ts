@@ -210,7 +210,7 @@ describe('MCP protocol over stdio: SDK client', { timeout: TIMEOUT_MS }, () => {
   it('lists resources with their exact size and refuses one above the limit, naming its size and the limit', async () => {
     const { resources } = await client.listResources();
     const mine = resources.filter((r) => r.uri.startsWith(`hindsight://incidents/${INCIDENT_ID}/`));
-    expect(mine.map((r) => r.uri.split('/').pop()).sort()).toEqual(['bundle.json', 'report.md', 'timeline.json']);
+    expect(mine.map((r) => r.uri.split('/').pop()).sort()).toEqual(['bundle.json', 'report.html', 'report.md', 'timeline.json']);
     for (const r of mine) {
       const { contents } = await client.readResource({ uri: r.uri });
       const text = (contents[0] as { text: string }).text;

@@ -256,6 +256,7 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
     expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
       'hindsight://history/{incident_id}/postmortem.md',
       'hindsight://incidents/{incident_id}/bundle.json',
+      'hindsight://incidents/{incident_id}/report.html',
       'hindsight://incidents/{incident_id}/report.md',
       'hindsight://incidents/{incident_id}/timeline.json',
     ]);
@@ -274,6 +275,12 @@ describe('MCP server over stdio (built dist/cli.js serve)', { timeout: TIMEOUT_M
     expect(report).toContain(INCIDENT_ID);
     expect(report).toContain(TIMEOUT_KEY);
     expectNoPeopleOrSecrets(report, 'report.md');
+
+    const html = await read('report.html');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain(INCIDENT_ID);
+    expect(html).toContain('<svg');
+    expectNoPeopleOrSecrets(html, 'report.html');
 
     const timeline = JSON.parse(await read('timeline.json')) as Array<{ at: string; source: string }>;
     expect(Array.isArray(timeline)).toBe(true);

@@ -42,8 +42,9 @@ export function timelineOf(analysis: Analysis, filter: TimelineFilter = {}) {
   return analysis.redactor.redactDeep(toEntries(filterTimeline(analysis.events, filter)));
 }
 
-function spikeEntries(signals: IncidentSignals): SpikeEntry[] {
-  const order = signals.spikes
+/** The spikes in report order: error-like first, then those covering detection, then the service's. */
+export function orderedSpikes(signals: IncidentSignals): IncidentSignals['spikes'] {
+  return signals.spikes
     .slice()
     .sort(
       (a, b) =>
@@ -52,7 +53,10 @@ function spikeEntries(signals: IncidentSignals): SpikeEntry[] {
         Number(b.relatedToService) - Number(a.relatedToService) ||
         a.onsetMs - b.onsetMs,
     );
-  return order.map((s) => {
+}
+
+function spikeEntries(signals: IncidentSignals): SpikeEntry[] {
+  return orderedSpikes(signals).map((s) => {
     const entry: SpikeEntry = {
       metric: s.metric,
       scope: s.scope,

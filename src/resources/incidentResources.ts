@@ -1,8 +1,10 @@
-// Resource templates over stored incidents: the report (Markdown), the timeline and the redacted
+// Resource templates over stored incidents: the report (Markdown and HTML), the timeline and the redacted
 // bundle. Each resource is computed from the local store on read.
 import { analyzeBundle, buildReport, timelineOf } from '../core/analyze.js';
 import { withholdStrings } from '../core/instructions.js';
 import { renderMarkdown } from '../core/markdown.js';
+import { renderHtml } from '../core/html.js';
+import { metricCharts } from '../core/charts.js';
 import { Redactor } from '../core/redact.js';
 import { PeopleDirectory } from '../core/people.js';
 import type { ToolDeps } from '../tools/defineTool.js';
@@ -40,6 +42,21 @@ export const INCIDENT_RESOURCES: IncidentResource[] = [
       const stored = deps.store.getReport(incidentId);
       if (stored) return stored.markdown;
       return renderMarkdown(buildReport(analyzeBundle(bundleOf(incidentId, deps))));
+    },
+  },
+  {
+    name: 'incident-report-html',
+    title: 'Post-mortem report (HTML)',
+    description: 'The post-mortem of a stored incident as one self-contained HTML page with a chart per leading metric (no external resources)',
+    uriTemplate: 'hindsight://incidents/{incident_id}/report.html',
+    mimeType: 'text/html',
+    servesWholeBundle: false,
+    tooLargeHint: 'read the same incident\'s report.md, or call draft_postmortem with format json',
+    read(incidentId, deps) {
+      const analysis = analyzeBundle(bundleOf(incidentId, deps));
+      // the stored report keeps what the history added (similar incidents, seen before)
+      const report = deps.store.getReport(incidentId)?.report ?? buildReport(analysis);
+      return renderHtml(report, metricCharts(analysis, report));
     },
   },
   {
