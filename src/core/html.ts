@@ -6,7 +6,7 @@ import { ROLE_LABEL, triggerLabel, type Report, type TimelineEntry } from './rep
 import { formatDuration, formatMs, parseIsoMs } from './time.js';
 
 /** Chart geometry (SVG user units); x = PLOT_LEFT + (t − from) / (to − from) × PLOT_WIDTH. */
-export const CHART = { width: 880, height: 260, left: 64, right: 24, top: 28, bottom: 40 } as const;
+export const CHART = { width: 880, height: 272, left: 64, right: 24, top: 40, bottom: 40 } as const;
 const PLOT_WIDTH = CHART.width - CHART.left - CHART.right;
 const PLOT_HEIGHT = CHART.height - CHART.top - CHART.bottom;
 
@@ -48,12 +48,12 @@ export function renderHtml(report: Report, charts: MetricChart[] = []): string {
     body.push(
       section(
         'Trigger',
-        `<p class="trigger"><strong>${e(triggerLabel(t))}${t.sha ? `, commit <code>${e(t.sha.slice(0, 12))}</code>` : ''}</strong> <span class="conf">confidence ${t.confidence.toFixed(2)}</span></p>` +
+        `<p class="verdict"><strong>${e(triggerLabel(t))}${t.sha ? `, commit <code>${e(t.sha.slice(0, 12))}</code>` : ''}</strong> <span class="conf">confidence ${t.confidence.toFixed(2)}</span></p>` +
           `<h3>Evidence</h3>${list(t.evidence)}`,
       ),
     );
   } else {
-    body.push(section('Trigger', `<p class="trigger"><strong>No change triggered this incident.</strong> ${e(report.trigger_reason)}</p>`));
+    body.push(section('Trigger', `<p class="verdict"><strong>No change triggered this incident.</strong> ${e(report.trigger_reason)}</p>`));
   }
 
   body.push(section('Root cause', `<p>${e(report.root_cause)}</p>`));
@@ -222,9 +222,9 @@ function chartFigure(report: Report, chart: MetricChart): string {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   if (lo > 0 && lo < hi * 0.5) lo = 0;
   if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
-  const pad = (hi - lo) * 0.08;
-  hi += pad;
-  if (lo !== 0) lo -= pad;
+  const step = niceStep((hi - lo) / 4);
+  lo = Math.floor(lo / step) * step;
+  hi = Math.ceil(hi / step) * step;
   const y = (v: number) => round(CHART.top + (1 - (v - lo) / (hi - lo)) * PLOT_HEIGHT);
   const bottom = CHART.top + PLOT_HEIGHT;
   const right = CHART.left + PLOT_WIDTH;
@@ -232,7 +232,7 @@ function chartFigure(report: Report, chart: MetricChart): string {
   const svg: string[] = [];
   const label = `${spike.metric} (${spike.scope}) from ${formatMs(from)} to ${formatMs(to)}`;
   svg.push(
-    `<svg class="chart" role="img" aria-label="${e(label)}" viewBox="0 0 ${CHART.width} ${CHART.height}" width="${CHART.width}" height="${CHART.height}" ` +
+    `<svg class="chart" role="img" aria-label="${e(label)}" viewBox="0 0 ${CHART.width} ${CHART.height}" ` +
       `data-from-ms="${from}" data-to-ms="${to}" data-plot-left="${CHART.left}" data-plot-width="${PLOT_WIDTH}">`,
   );
   // abnormal regime
@@ -243,8 +243,7 @@ function chartFigure(report: Report, chart: MetricChart): string {
     svg.push(`<rect class="regime" x="${x0}" y="${CHART.top}" width="${round(Math.max(0, x(Math.min(to, endMs)) - x0))}" height="${PLOT_HEIGHT}"><title>abnormal from ${e(spike.onset)}${spike.recovered_at ? ` to ${e(spike.recovered_at)}` : ''}</title></rect>`);
   }
   // y grid and labels
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((hi - lo) * i) / 4;
+  for (let v = lo; v <= hi + step / 2; v += step) {
     const yy = y(v);
     svg.push(`<line class="grid" x1="${CHART.left}" y1="${yy}" x2="${right}" y2="${yy}"/><text class="axis" x="${CHART.left - 6}" y="${round(yy + 4)}" text-anchor="end">${e(num(v))}</text>`);
   }
@@ -269,16 +268,25 @@ function chartFigure(report: Report, chart: MetricChart): string {
   if (d) svg.push(`<path class="series" d="${d}"/>`);
   // markers, the trigger last so it is drawn on top
   const markers = markersOf(report, from, to).sort((a, b) => Number(a.cls === 'trigger') - Number(b.cls === 'trigger'));
-  let labelRow = 0;
+  // labels go on the first of three rows above the plot where they do not overlap the previous one
+  const rowEnds = [-Infinity, -Infinity, -Infinity];
+  const labelled = markers.filter((m) => m.label).sort((a, b) => a.ms - b.ms);
+  const labels: string[] = [];
+  for (const m of labelled) {
+    const xx = x(m.ms);
+    const w = m.label.length * 6.5;
+    const end = xx + w + 3 > right;
+    const [lo, hi] = end ? [xx - w - 3, xx] : [xx, xx + w + 3];
+    let row = rowEnds.findIndex((r) => r + 4 <= lo);
+    if (row < 0) row = rowEnds.indexOf(Math.min(...rowEnds));
+    rowEnds[row] = hi;
+    labels.push(`<text class="mlabel ${m.cls}" x="${round(end ? xx - 3 : xx + 3)}" y="${CHART.top - 28 + row * 11}" text-anchor="${end ? 'end' : 'start'}">${e(m.label)}</text>`);
+  }
   for (const m of markers) {
     const xx = x(m.ms);
     svg.push(`<line class="marker ${m.cls}" data-ms="${m.ms}" x1="${xx}" y1="${CHART.top}" x2="${xx}" y2="${bottom}"><title>${e(m.title)}</title></line>`);
-    if (m.label) {
-      const anchor = xx > right - 60 ? 'end' : 'start';
-      svg.push(`<text class="mlabel ${m.cls}" x="${round(xx + (anchor === 'end' ? -3 : 3))}" y="${CHART.top - 14 + (labelRow % 2) * 11}" text-anchor="${anchor}">${e(m.label)}</text>`);
-      labelRow++;
-    }
   }
+  svg.push(...labels);
   svg.push(`<rect class="frame" x="${CHART.left}" y="${CHART.top}" width="${PLOT_WIDTH}" height="${PLOT_HEIGHT}"/>`);
   svg.push('</svg>');
 
@@ -294,6 +302,12 @@ function chartFigure(report: Report, chart: MetricChart): string {
     .join('');
   const caption = `<figcaption><strong>${e(spike.metric)}</strong> <span class="scope">${e(spike.scope)}</span> — ${spike.direction === 'up' ? 'rose' : 'fell'} from ${e(num(spike.baseline))} to ${e(num(spike.peak))} at ${e(spike.onset)}${spike.recovered_at ? `, recovered ${e(spike.recovered_at)}` : ', not recovered in the data'}.${legend ? ` <span class="legend">${legend}</span>` : ''}</figcaption>`;
   return `<figure class="metric">${svg.join('')}${caption}</figure>`;
+}
+
+/** 1, 2 or 5 times a power of ten, at least raw */
+function niceStep(raw: number): number {
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
 }
 
 function round(v: number): number {
@@ -320,13 +334,13 @@ h3{font-size:15px;margin:14px 0 6px}
 .kicker{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.08em;font-size:12px}
 .note{color:var(--muted);font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:13.5px;margin:8px 0}
-th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}
+th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 thead th{background:#f0f3f7;font-weight:600}
 table.facts{width:auto}table.facts th{color:var(--muted);font-weight:500;padding-right:24px}
 td.t{white-space:nowrap;font-variant-numeric:tabular-nums;font-size:12.5px}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f0f3f7;padding:1px 4px;border-radius:3px}
-.trigger{font-size:16px}.conf{color:var(--muted);font-size:13px;margin-left:6px}
+.verdict{font-size:16px}.conf{color:var(--muted);font-size:13px;margin-left:6px}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;background:#eef1f5;white-space:nowrap}
 .badge.trigger{background:#fde7e9;color:var(--trigger)}.badge.latent_defect{background:#fff1d6;color:#8a5300}.badge.ruled_out{color:var(--muted)}
 .badge.p0{background:#fde7e9;color:var(--trigger)}.badge.p1{background:#fff1d6;color:#8a5300}
