@@ -76,7 +76,7 @@ describe('bad input', () => {
   it('rejects unknown commands, unknown flags and bad flag values with exit 2', () => {
     expect(run(['frobnicate']).code).toBe(2);
     expect(run(['postmortem', '--bundel', 'x']).code).toBe(2);
-    expect(run(['postmortem', '--bundle', join(dir, 'good.json'), '--format', 'pdf']).stderr).toMatch(/--format must be one of md, json/);
+    expect(run(['postmortem', '--bundle', join(dir, 'good.json'), '--format', 'pdf']).stderr).toMatch(/--format must be one of md, json, html/);
     expect(run(['postmortem']).stderr).toMatch(/--bundle FILE is required/);
   });
 });
@@ -98,6 +98,17 @@ describe('commands', () => {
     expect(md).toMatch(/^# Post-mortem: /);
     expect(md).toMatch(/## Five whys/);
     expect(md).not.toMatch(/Oona Responder/);
+  });
+
+  it('postmortem --format html writes one self-contained page with the charts', () => {
+    const out = join(dir, 'pm.html');
+    const r = run(['postmortem', '--bundle', join(dir, 'good.json'), '--format', 'html', '--out', out, '--no-store']);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain('<svg');
+    expect(html).toContain('class="marker trigger"');
+    expect(html).not.toMatch(/Oona Responder/);
   });
 
   it('timeline filters by relevance and source', () => {

@@ -70,7 +70,7 @@ export function renderHtml(report: Report, charts: MetricChart[] = []): string {
       'Action items',
       '<table><thead><tr><th>Priority</th><th>Type</th><th>Action</th><th>Rationale</th></tr></thead><tbody>' +
         report.action_items
-          .map((a) => `<tr><td><span class="badge p${e(a.priority.slice(1))}">${e(a.priority)}</span></td><td>${e(a.type)}</td><td>${e(a.title)}</td><td>${e(a.rationale)}</td></tr>`)
+          .map((a) => `<tr><td class="k"><span class="badge p${e(a.priority.slice(1))}">${e(a.priority)}</span></td><td class="k">${e(a.type)}</td><td>${e(a.title)}</td><td>${e(a.rationale)}</td></tr>`)
           .join('') +
         '</tbody></table>',
     ),
@@ -83,7 +83,7 @@ export function renderHtml(report: Report, charts: MetricChart[] = []): string {
       `<p class="note">${shown.length} of ${report.timeline.length} events (relevance medium and above; all times UTC).</p>` +
         '<table class="timeline"><thead><tr><th>Time (UTC)</th><th>Source</th><th>Kind</th><th>What happened</th></tr></thead><tbody>' +
         shown
-          .map((x) => `<tr class="rel-${x.relevance} kind-${x.kind}"><td class="t">${e(x.at)}</td><td>${e(x.source)}</td><td>${e(x.kind)}</td><td>${e(x.summary)}${x.count && x.count > 1 ? ` <span class="count">×${x.count}</span>` : ''}</td></tr>`)
+          .map((x) => `<tr class="rel-${x.relevance} kind-${x.kind}"><td class="t">${e(x.at)}</td><td class="k">${e(x.source)}</td><td class="k">${e(x.kind)}</td><td>${e(x.summary)}${x.count && x.count > 1 ? ` <span class="count">×${x.count}</span>` : ''}</td></tr>`)
           .join('') +
         '</tbody></table>',
     ),
@@ -98,7 +98,7 @@ export function renderHtml(report: Report, charts: MetricChart[] = []): string {
             report.candidates
               .map((c) => {
                 const what = c.change_event_id ? `${c.source} change event ${c.change_event_id}${c.repo ? ` (${c.repo})` : ''}` : `${c.repo} #${c.deployment_id}`;
-                return `<tr class="role-${c.role}"><td class="n">${c.score.toFixed(2)}</td><td><span class="badge ${c.role}">${ROLE_LABEL[c.role]}</span></td><td>${e(what)}</td><td>${c.sha ? `<code>${e(c.sha.slice(0, 7))}</code>` : '—'}</td><td class="t">${e(c.finished_at ?? 'never')}</td><td>${e(c.reasons.join('; '))}</td></tr>`;
+                return `<tr class="role-${c.role}"><td class="n">${c.score.toFixed(2)}</td><td class="k"><span class="badge ${c.role}">${ROLE_LABEL[c.role]}</span></td><td>${e(what)}</td><td class="k">${c.sha ? `<code>${e(c.sha.slice(0, 7))}</code>` : '—'}</td><td class="t">${e(c.finished_at ?? 'never')}</td><td>${e(c.reasons.join('; '))}</td></tr>`;
               })
               .join('') +
             '</tbody></table>',
@@ -337,7 +337,8 @@ table{border-collapse:collapse;width:100%;font-size:13.5px;margin:8px 0}
 th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 thead th{background:#f0f3f7;font-weight:600}
 table.facts{width:auto}table.facts th{color:var(--muted);font-weight:500;padding-right:24px}
-td.t{white-space:nowrap;font-variant-numeric:tabular-nums;font-size:12.5px}
+th,td.k,td.n{white-space:nowrap;overflow-wrap:normal}
+td.t{white-space:nowrap;overflow-wrap:normal;font-variant-numeric:tabular-nums;font-size:12.5px}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f0f3f7;padding:1px 4px;border-radius:3px}
 .verdict{font-size:16px}.conf{color:var(--muted);font-size:13px;margin-left:6px}
