@@ -58,7 +58,7 @@ const LISTED_PROBLEMS = 50;
 const STRICT_HELP = `A malformed element (a metric point, a log line, a message, a deployment...) is left out and\nlisted under "What this analysis could not see", with a warning on stderr. --strict rejects\nthe bundle instead (exit 2, one line naming the JSON path).`;
 
 const HELP: Record<string, string> = {
-  demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md and\npostmortem.json to DIR (default ./hindsight-demo). Needs no account, key or network.`,
+  demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md,\npostmortem.json and postmortem.html to DIR (default ./hindsight-demo). Needs no account, key or network.`,
   postmortem: `hindsight postmortem --bundle FILE [--format md|json|html] [--out FILE] [--no-store] [--strict]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json|html] [--out FILE]\n\nWrites the full post-mortem (Markdown by default; html: one self-contained page with a chart\nper leading metric) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.\n\n${STRICT_HELP}`,
   harvest: `hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]\n\nHarvests the incident's context from the configured sources into a bundle file, so the\nanalysis can be replayed and shared. --redact replaces secrets and people before writing.`,
   doctor: `hindsight doctor [--config FILE] [--format text|json]\n\nShows, per source, whether it is configured, reachable and authorised, and which permission\nis missing. Never prints a secret. Exit 0 when every configured source is healthy, 1 otherwise.`,
@@ -255,12 +255,14 @@ async function cmdDemo(argv: string[]): Promise<void> {
   const bundlePath = join(PACKAGE_ROOT, 'examples', 'sample-incident', 'bundle.json');
   const dir = resolve((values['out-dir'] as string | undefined) ?? 'hindsight-demo');
   const bundle = readBundleFile(bundlePath);
-  const report = buildReport(analyzeBundle(bundle));
+  const analysis = analyzeBundle(bundle);
+  const report = buildReport(analysis);
   const markdown = renderMarkdown(report);
   writeFileAtomic(join(dir, 'postmortem.md'), markdown);
   writeFileAtomic(join(dir, 'postmortem.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'postmortem.html'), renderHtml(report, metricCharts(analysis, report)));
   safely(() => storeReport(bundlePath, markdown, report), undefined);
-  out(`Post-mortem of the sample incident ${report.incident.id} written to:\n  ${join(dir, 'postmortem.md')}\n  ${join(dir, 'postmortem.json')}\n`);
+  out(`Post-mortem of the sample incident ${report.incident.id} written to:\n  ${join(dir, 'postmortem.md')}\n  ${join(dir, 'postmortem.json')}\n  ${join(dir, 'postmortem.html')}\n`);
   out(report.summary);
 }
 

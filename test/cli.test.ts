@@ -154,5 +154,6 @@ describe('commands', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(join(outDir, 'postmortem.md'));
     expect(JSON.parse(readFileSync(join(outDir, 'postmortem.json'), 'utf8')).report_version).toBe(1);
+    expect(readFileSync(join(outDir, 'postmortem.html'), 'utf8')).toContain('class="marker trigger"');
   });
 });
