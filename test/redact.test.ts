@@ -652,6 +652,10 @@ describe('credentials pasted in prose', () => {
     ['tacplus stanza if anyone needs to re-auth: secret "$9$Xk7Vb2aZGjHmf5Q39tuOBIcyrK8LX-dbs"', 'Xk7Vb2aZGjHmf5Q39tuOBIcyrK8LX'],
     ['using the readonly key CATALOG_RO=qzk_live_4cT9qW2ZmR7xN0pV8sK3yB6e for the export', '4cT9qW2ZmR7xN0pV8sK3yB6e'],
     ['vendor portal login if anyone needs it: ops / Qr7-Tz#Vendor!2024', 'Qr7-Tz#Vendor!2024'],
+    ['HSM session opened pin=HSM-pin-91734-Kxq slot=3', 'HSM-pin-91734-Kxq'],
+    ['bulk import authenticated session=xxsess_71bRt5Qm8WzYcfg0417', 'xxsess_71bRt5Qm8WzYcfg0417'],
+    ['s3 uploader key AKIAQWERTYUIOP12345678XY loaded', 'AKIAQWERTYUIOP12345678XY'],
+    ['replicator auth bearer=ya29.Acme-Repl-Q7x9-Zk8qPw', 'ya29.Acme-Repl-Q7x9-Zk8qPw'],
   ])('redacts the value in "%s"', (text, value) => {
     const out = r().redact(text.replace('Zx81!', 'Zx81'));
     expect(out).not.toContain(value);

@@ -55,7 +55,8 @@ const MIN_ALIAS_LENGTH = 3;
  * with no contact hint, no e-mail address or phone number. People have their own (#aliasGate).
  */
 const SECRET_HINTS = [
-  '-----begin', '://', 'akia', 'asia', 'aiza', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_',
+  '-----begin', '://', 'akia', 'asia', 'aiza', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'ya29.',
+  'pin=', 'pin:', 'session=', 'session:', 'sid=',
   '_live_', '_test_', 'whsec_', 'xox', 'xapp-', 'eyj', 'hooks.slack',
   'pass', 'pwd', 'secret', 'token', 'key', 'cred', 'auth', 'sig', 'cookie', 'bearer', 'basic', 'login',
 ];
@@ -102,10 +103,10 @@ const URL_PASSWORD_RE = /([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#[\]]*:)([^\s@/?#]+
 const TOKEN_KINDS: readonly RedactionKind[] = ['aws_access_key', 'github_token', 'slack_token', 'api_key', 'jwt'];
 const TOKEN_RE = new RegExp(
   [
-    String.raw`(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
+    String.raw`(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16,24}(?![A-Za-z0-9])`,
     String.raw`(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{16,255}|github_pat_[A-Za-z0-9_]{20,255})`,
     String.raw`(?<![A-Za-z0-9])(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{8,}`,
-    String.raw`(?<![A-Za-z0-9])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|[a-z]{2,8}_(?:live|prod)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{16,}|AIza[0-9A-Za-z_-]{30,})`,
+    String.raw`(?<![A-Za-z0-9])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|[a-z]{2,8}_(?:live|prod)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9+/=]{16,}|AIza[0-9A-Za-z_-]{30,}|ya29\.[0-9A-Za-z_.-]{12,})`,
     String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
   ]
     .map((p) => `(${p})`)
@@ -120,7 +121,7 @@ const TOKEN_RE = new RegExp(
  * the scheme word is never taken for the value on a second pass. Key lengths are bounded to keep
  * the scan linear. Groups: 1 key, 2 operator, 3 quote, 4/5 scheme and value when quoted, 6/7 bare.
  */
-const KEY_HINT = String.raw`pass|pwd|secret|token|key|sig|credential|creds|auth|cookie`;
+const KEY_HINT = String.raw`pass|pwd|secret|token|key|sig|credential|creds|auth|cookie|pin|session|sid|bearer`;
 const ASSIGN_HINT = new RegExp(KEY_HINT, 'i');
 const AUTH_SCHEME = String.raw`(?:(?:bearer|basic|token|digest|negotiate)[ \t]+)?`;
 const ASSIGN_RE = new RegExp(
@@ -148,7 +149,7 @@ const SECRET_KEY_PARTS = [
   'cookie',
 ];
 /** Whole key segments (split on _ - . and camelCase) that mark a secret. */
-const SECRET_KEY_SEGMENTS = new Set(['pwd', 'pass', 'auth', 'authorization', 'creds', 'token']);
+const SECRET_KEY_SEGMENTS = new Set(['pwd', 'pass', 'auth', 'authorization', 'creds', 'token', 'bearer', 'pin', 'passcode']);
 /** A last segment that says the value is metadata about a secret, not the secret itself. */
 const METADATA_SUFFIXES = new Set([
   'count', 'counts', 'limit', 'limits', 'ttl', 'expiry', 'expires', 'expiration', 'exp', 'at', 'ms',
@@ -198,7 +199,7 @@ const AWS_BARE_SECRET_RE =
  * in a SAS URL): the value goes when it looks random, never when it is an identifier the analysis
  * needs (a UUID, a time, a path) or the key is a kind of database/cache/routing key.
  */
-const CONTEXT_KEY_LAST = new Set(['key', 'sig']);
+const CONTEXT_KEY_LAST = new Set(['key', 'sig', 'session', 'sid', 'sessionid']);
 const NON_SECRET_KEY_QUALIFIERS = new Set([
   'public', 'pub', 'primary', 'foreign', 'partition', 'sort', 'cache', 'idempotency', 'routing', 'dedup',
   'dedupe', 'dedupl', 'object', 'bucket', 'hot', 'idx', 'index', 'natural', 'schema', 'sequence', 'lookup',
