@@ -378,7 +378,10 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     if (['docs', 'test', 'ci', 'i18n', 'style'].includes(f.cls)) return false;
     const path = f.filename.replace(/^\.?\//, '');
     const withoutRoot = path.replace(/^(src|lib|app|pkg|internal|cmd)\//, '');
-    return signals.errorText.includes(path) || (withoutRoot.includes('/') && signals.errorText.includes(withoutRoot));
+    // JVM and .NET frames name only the file: `(SessionStore.java:118)`
+    const base = path.split('/').pop() ?? path;
+    const frame = base.length >= 10 && /[A-Z_]/.test(base) && new RegExp(`(^|[^\\w.])${escapeRe(base)}:\\d+`).test(signals.errorText);
+    return signals.errorText.includes(path) || (withoutRoot.includes('/') && signals.errorText.includes(withoutRoot)) || frame;
   });
   if (pointedAt) {
     // A stack frame in a file the commit changed is as direct as evidence gets: it counts twice.
