@@ -546,7 +546,10 @@ function handlesOf(d: DeploymentFact): string[] {
       if (last.length >= 8 && /[_.-]/.test(last)) out.add(last.toLowerCase());
     }
     for (const n of c.names) if (n.introduced && n.kind === 'name' && n.name.length >= 8) out.add(n.name.toLowerCase());
+    // the ticket a change was made under (`NET-20931`) is how a later rollback names it
+    for (const m of `${c.message}\n${c.addedText}`.matchAll(/\b[A-Z][A-Z0-9]{1,9}-\d{3,}\b/g)) out.add(m[0].toLowerCase());
   }
+  for (const m of d.description.matchAll(/\b[A-Z][A-Z0-9]{1,9}-\d{3,}\b/g)) out.add(m[0].toLowerCase());
   const handles = [...out];
   HANDLES.set(d, handles);
   return handles;
