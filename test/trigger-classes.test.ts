@@ -380,3 +380,21 @@ describe('latent defects found through what the trigger changed', () => {
     });
   }
 });
+
+describe('more ways errors and rollbacks name a change', () => {
+  it('a JVM frame that names a changed file by its base name and line', () => {
+    const code: DeploySpec = { repo: 'acme/passport', id: 401, finishedAt: -3, commits: [{ sha: sha('tokens'), message: 'Retry session writes optimistically', files: [{ filename: 'src/main/java/com/acme/passport/TokenLedger.java', patch: '@@ -110,1 +110,3 @@\n+    while (!tx.exec()) {\n+      redis.watch(key);\n+    }' }] }] };
+    const report = postmortem(buildIncident(incident('passport', 'auth failed: redis timeout after 500ms (TokenLedger.java:118); EXEC aborted (WATCH conflict), shard cpu saturated {n}', [code, docs('acme/billing', 402, -1)])));
+    expect(report.trigger).toMatchObject({ repo: 'acme/passport', deployment_id: 401 });
+    expect(report.trigger!.evidence.join('\n')).toMatch(/the errors point at .*TokenLedger\.java/);
+  });
+
+  it('a rollback that names the ticket the change was made under undoes it', () => {
+    const bundle = withChangeEvents(buildIncident(incident('edge-net', 'probe failed: no route to 203.0.113.10 (prefix 203.0.113.0/24 withdrawn) {n}', [], { errorEnd: 30 })), [
+      { id: 'CE-BLOCK', timestamp: at(-200), summary: 'netcfg: remove unused IP block 203.0.113.0/24 (OPS-48213), propagate', services: [{ summary: 'edge-net' }], custom_details: {} },
+      { id: 'CE-RB', timestamp: at(28), summary: 'netcfg: manual rollback to the config before OPS-48213', services: [{ summary: 'edge-net' }], custom_details: {} },
+    ]);
+    const report = postmortem(bundle);
+    expect(report.trigger).toMatchObject({ kind: 'change_event', change_event_id: 'CE-BLOCK' });
+  });
+});
