@@ -52,8 +52,6 @@ export interface CandidateAssessment {
   kind: 'deployment' | 'config_change' | 'change_event';
   /** a later change undid this one and the impact ended after it */
   undoneBy: DeploymentFact | null;
-  /** how it was undone, for evidence lines */
-  undoneHow: string | null;
   corroborated: boolean;
   /** config, flag, data, policy or rules rollout that can expose code shipped earlier */
   exposer: boolean;
@@ -696,7 +694,7 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
   for (const sig of facts.logSignatures) for (const sv of sig.services) known.add(sv.toLowerCase());
   const otherServices = [...known].filter((n) => n.length >= 4 && n !== serviceName && !serviceNames.includes(n) && !SHARED_REPO.test(n));
   const ruledOut = (d: DeploymentFact, reasons: string[]): CandidateAssessment => ({
-    deployment: d, score: 0, ruledIn: false, role: 'ruled_out', reasons, evidence: [], culprit: null, kind: candidateKind(d), undoneBy: null, undoneHow: null, corroborated: false, exposer: false,
+    deployment: d, score: 0, ruledIn: false, role: 'ruled_out', reasons, evidence: [], culprit: null, kind: candidateKind(d), undoneBy: null, corroborated: false, exposer: false,
   });
 
   // One undo undoes one change: when a rollback could be credited to several, the change it names
@@ -861,7 +859,6 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       culprit,
       kind: candidateKind(d),
       undoneBy: undo?.by ?? null,
-      undoneHow: undo?.how ?? null,
       corroborated: false,
       exposer: false,
     };
