@@ -36,6 +36,8 @@ export interface ChangeAnalysis {
    */
   names: ChangeName[];
   packages: PackageChange[];
+  /** read from a change event's summary and details, not from a commit's diff */
+  record: boolean;
 }
 
 export interface ChangeName {
@@ -341,6 +343,7 @@ export function analyzeCommit(commit: Commit): ChangeAnalysis {
     if (!runtimeKeys.length) riskReason = `upgrades ${packages.slice(0, 3).map((p) => `${p.name}${p.from && p.to ? ` ${p.from} → ${p.to}` : p.to ? ` to ${p.to}` : ''}`).join(', ')}`;
   }
   return {
+    record: false,
     names: namesOf(plusAll, minusAll, configChanges, packages, files.filter((f) => !['docs', 'test', 'ci', 'style', 'i18n'].includes(f.cls)).map((f) => f.filename)),
     packages,
     sha: commit.sha,
@@ -430,6 +433,7 @@ export function analyzeChangeRecord(sha: string | null, summary: string, details
   a.identifiers.delete(label);
   return {
     ...a,
+    record: true,
     files: a.files.map((f) => ({ ...f, filename: label })),
     configChanges: a.configChanges.map((c) => ({ ...c, file: label })),
   };

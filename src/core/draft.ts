@@ -69,13 +69,9 @@ function dependencyName(facts: IncidentFacts, signals: IncidentSignals): string 
   return null;
 }
 
-function isChangeRecord(change: ChangeAnalysis): boolean {
-  return change.files[0]?.filename.startsWith('change event ') ?? false;
-}
-
 function changeDescription(change: ChangeAnalysis): string {
   const parts: string[] = [];
-  if (isChangeRecord(change)) {
+  if (change.record) {
     // A change event's details are whatever its tool sent: only settings that moved are worth a phrase.
     const moved = change.configChanges.filter((c) => c.from !== null && c.to !== null).slice(0, 2);
     return moved.length ? moved.map((c) => `moves ${c.key} from ${c.from} to ${c.to}`).join(' and ') : `rolls out "${clip(change.subject, 100)}"`;
@@ -242,7 +238,7 @@ function buildActions(
       }
       default: {
         const what = change.configChanges.length ? configChangePhrase(change.configChanges[0]!) : `${change.riskReason}`;
-        if (isChangeRecord(change)) {
+        if (change.record) {
           if (!latent) {
             out.push(action(`Validate ${trig.deployment.tool ?? 'recorded'} changes against the code that consumes them before rollout`, 'P1', 'prevent',
               `${capitalise(describeChange(trig.deployment))} rolled out "${clip(change.subject, 100)}"; errors started ${formatDuration(Math.max(0, signals.anomalyOnsetMs - (trig.deployment.finishedMs ?? signals.anomalyOnsetMs)))} later (${sample}).`, labelSet(facts, modeLabels), 9));

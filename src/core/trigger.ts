@@ -227,7 +227,7 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
   /** evidence from code (identifiers, stack frames) as opposed to settings and values */
   let codeSpecific = 0;
   const elsewhere = scopedElsewhere(change, serviceNames, otherServices, signals.errorText, sharedRepo);
-  const record = change.files[0]?.filename.startsWith('change event ') ?? false;
+  const record = change.record;
   // "flag" in an error says little about which flag: flags link by name or by flipping, not by mode.
   const shared: FailureMode[] = elsewhere
     ? []
