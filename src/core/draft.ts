@@ -167,7 +167,8 @@ function buildActions(
   trig: CandidateAssessment | null,
   mode: FailureMode | null,
   mitigation: DeploymentFact | null,
-  latent: CandidateAssessment | null = null,
+  latent: CandidateAssessment | null,
+  manual: OperatorAction | null,
 ): ActionItem[] {
   const service = facts.service ?? 'the service';
   const change = trig?.culprit?.change ?? null;
@@ -269,7 +270,6 @@ function buildActions(
   } else {
     const dep = dependencyName(facts, signals);
     const depName = dep ?? 'the failing dependency';
-    const manual = operatorAction(facts, signals);
     if (manual) {
       out.push(action(`Run production maintenance on ${service}'s dependencies through a reviewed runbook or tool, not by hand`, 'P1', 'prevent',
         `${manual.where === 'a responder' ? 'A responder reported' : 'The errors report'} a manual operation ("${clip(manual.text, 120)}") just before ${service} failed (${sample}).`, labelSet(facts, ['operations']), 11));
@@ -368,8 +368,14 @@ const OPERATOR_ACTION =
 
 const MITIGATION = /\b(start(ed|ing)?|restart(ed|ing)?|restor(e|ed|ing)|bring (it )?(back|up)|brought (back|up)|recover(ed|ing)?|rebuil(d|t)|re-?enabl(e|ed)|fail(ed)? back|let'?s|plan)\b/i;
 
+interface OperatorAction {
+  text: string;
+  ms: number;
+  where: string;
+}
+
 /** A manual operation that responders or the errors report near the onset, quoted. */
-function operatorAction(facts: IncidentFacts, signals: IncidentSignals): { text: string; ms: number; where: string } | null {
+function operatorAction(facts: IncidentFacts, signals: IncidentSignals): OperatorAction | null {
   const from = signals.anomalyOnsetMs - 60 * 60_000;
   const to = (signals.recoveredMs ?? facts.resolvedMs ?? signals.anomalyOnsetMs + 3 * 3600_000) + 10 * 60_000;
   for (const sig of signals.incidentSignatures.slice(0, 8)) {
@@ -425,6 +431,8 @@ function unchangedCause(mode: FailureMode | null, facts: IncidentFacts, signals:
 export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignals, trig: TriggerAssessment): Draft {
   const service = facts.service ?? 'the service';
   const t = trig.trigger;
+  // with no change behind it, a manual operation near the onset is the cause (root cause and actions)
+  const manual = t ? null : operatorAction(facts, signals);
   const change = t?.culprit?.change ?? null;
   const mode = primaryMode(signals, change);
   const topErrors = signals.incidentSignatures.filter((s) => s.level === 'error').slice(0, 2);
@@ -527,7 +535,6 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     const dep = dependencyName(facts, signals);
     const ruledOut = trig.candidates.filter((c) => c.deployment.finishedMs !== null && c.deployment.finishedMs <= signals.anomalyOnsetMs).slice(0, 3);
     const external = mode === 'upstream' || mode === 'timeout' || mode === 'network';
-    const manual = operatorAction(facts, signals);
     if (manual) {
       rootCause =
         `No deployment or configuration change triggered this incident: ${trig.reason.replace(/^No change explains the incident: /, '')} ` +
@@ -576,7 +583,7 @@ export function draftDeterministic(facts: IncidentFacts, signals: IncidentSignal
     });
   }
 
-  const actionItems = buildActions(facts, signals, t, mode, mitigation, trig.latent);
+  const actionItems = buildActions(facts, signals, t, mode, mitigation, trig.latent, manual);
   const triggerLine = t && change
     ? `Trigger: ${describeChange(t.deployment)}${change.sha && t.deployment.origin === 'github' ? ` (commit ${change.sha.slice(0, 7)})` : ''}, confidence ${t.score.toFixed(2)}.${trig.latent ? ` Latent defect: ${describeChange(trig.latent.deployment)}.` : ''}`
     : `Trigger: none — ${trig.reason}`;
