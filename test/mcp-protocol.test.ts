@@ -194,7 +194,9 @@ describe('MCP protocol over stdio: SDK client', { timeout: TIMEOUT_MS }, () => {
     }
   });
 
-  it('a missing resource is -32002 (Resource not found) with the URI in data', async () => {
+  // MCP 2026-07-28: a resources/read miss is -32602 whose data is exactly { uri } (the SDK v2 answers
+  // so on every revision; clients still accept the older -32002)
+  it('a missing resource is "Resource not found": -32602 with exactly the URI in data', async () => {
     for (const uri of [
       'hindsight://incidents/NO-SUCH-INCIDENT/report.md',
       'hindsight://incidents/NO-SUCH-INCIDENT/bundle.json',
@@ -202,7 +204,7 @@ describe('MCP protocol over stdio: SDK client', { timeout: TIMEOUT_MS }, () => {
       'hindsight://nothing/here',
     ]) {
       const error = await rpcError(client.readResource({ uri }));
-      expect(error.code, uri).toBe(-32002);
+      expect(error.code, uri).toBe(-32602);
       expect(error.data, uri).toEqual({ uri });
     }
   });

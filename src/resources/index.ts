@@ -1,16 +1,12 @@
 // Registers the MCP resources. Listed resources carry their size in bytes; a resource larger than
 // the cap (HINDSIGHT_MAX_RESOURCE_BYTES, default DEFAULT_MAX_RESOURCE_BYTES) is refused with
-// -32602 and its size in `data` rather than sent as one huge line; an unknown incident is -32002
-// (Resource not found) with the URI in `data`.
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+// -32602 and its size in `data` rather than sent as one huge line; an unknown incident is "Resource
+// not found": -32602 with exactly `{ uri }` in `data` (MCP 2026-07-28; the SDK maps it for every era).
+import { ProtocolError as McpError, ProtocolErrorCode as ErrorCode, ResourceNotFoundError, ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import type { ToolDeps } from '../tools/defineTool.js';
 import type { StoredIncident } from '../store/incidentStore.js';
 import { INCIDENT_RESOURCES, type IncidentResource } from './incidentResources.js';
 import { registerPastReports } from './pastReports.js';
-
-/** MCP "Resource not found" (not in the SDK v1 ErrorCode enum). */
-export const RESOURCE_NOT_FOUND = -32002;
 
 // 4 MiB of text stays a message under 10 MiB once JSON-escaped, the default line limit of the
 // official SDK's stdio client (a longer line makes it drop the connection).
@@ -25,7 +21,7 @@ export interface ResourceOptions {
 }
 
 export function resourceNotFound(uri: string, why: string): McpError {
-  return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri} (${why})`, { uri });
+  return new ResourceNotFoundError(uri, `Resource not found: ${uri} (${why})`);
 }
 
 export function resourceTooLarge(uri: string, size: number, limit: number, hint: string): McpError {

@@ -1,11 +1,11 @@
 // Past post-mortems from the history (imported or stored here) as MCP resources:
 // hindsight://history/{incident_id}/postmortem.md, secrets redacted.
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { withholdText } from '../core/instructions.js';
 import { Redactor } from '../core/redact.js';
 import type { PastIncident } from '../history/types.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolDeps } from '../tools/defineTool.js';
+import { resourceNotFound } from './index.js';
 
 export const PAST_REPORT_TEMPLATE = 'hindsight://history/{incident_id}/postmortem.md';
 
@@ -57,8 +57,7 @@ export function registerPastReports(server: McpServer, deps: ToolDeps): void {
       const raw = variables.incident_id;
       const id = decodeURIComponent(Array.isArray(raw) ? raw[0]! : raw!);
       const text = readPastReport(id, deps);
-      // -32002: MCP "Resource not found", as for stored incidents
-      if (text === null) throw new McpError(-32002, `Resource not found: ${uri.href} (no past incident "${id}")`, { uri: uri.href });
+      if (text === null) throw resourceNotFound(uri.href, `no past incident "${id}"`);
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text }] };
     },
   );

@@ -1,10 +1,10 @@
-// createServer(deps): the MCP server, independent of any transport.
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+// createServer(deps): the MCP server, independent of any transport (stdio and Streamable HTTP
+// both build one from a factory: once per connection, or once per HTTP request).
+import { McpServer, ProtocolError, ProtocolErrorCode, type AuthInfo, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { redactSecrets } from '../core/redact.js';
-import { loadPromptFiles, renderPrompt } from '../io/promptFiles.js';
-import { DEFAULT_MAX_RESOURCE_BYTES, registerResources, resourceNotFound } from '../resources/index.js';
+import { loadPromptFiles, renderPrompt, type PromptFile } from '../io/promptFiles.js';
+import { DEFAULT_MAX_RESOURCE_BYTES, registerResources } from '../resources/index.js';
 import { TOOLS, ToolError, parseToolInput, toolByName, toolJsonSchemas, type ToolDefinition, type ToolDeps } from '../tools/index.js';
 import { isDestructive, type ToolContext } from '../tools/defineTool.js';
 
@@ -13,6 +13,17 @@ import { ENGINE_VERSION } from '../core/analyze.js';
 
 /** how long a confirmation question may wait for the user */
 const CONFIRM_TIMEOUT_MS = 10 * 60_000;
+
+/** OAuth scopes of the HTTP server: every call needs read; a call that files for real needs write too. */
+export const READ_SCOPE = 'hindsight:read';
+export const WRITE_SCOPE = 'hindsight:write';
+
+/** An error message quotes at most this much of what the caller sent. */
+const QUOTE_LIMIT = 200;
+
+export function quoteInput(text: string): string {
+  return text.length <= QUOTE_LIMIT ? text : `${text.slice(0, QUOTE_LIMIT)}… (${text.length} characters)`;
+}
 
 export function toolErrorResult(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: redactSecrets(message) }] };
@@ -23,28 +34,7 @@ export interface ServerOptions {
   maxResourceBytes?: number;
 }
 
-type RawRequestHandler = (request: { params?: { uri?: unknown } }, extra: unknown) => Promise<unknown>;
-
-/**
- * The SDK v1 answers a resource URI that matches no resource or template with -32602; the spec's
- * answer is -32002 (Resource not found) with the URI in `data`. The SDK has no hook for this, so
- * its registered resources/read handler is wrapped.
- */
-function answerUnmatchedResourcesNotFound(server: McpServer): void {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawRequestHandler> })._requestHandlers;
-  const read = handlers?.get('resources/read');
-  if (!handlers || !read) throw new Error('MCP SDK: no resources/read handler to wrap (SDK internals changed?)');
-  handlers.set('resources/read', async (request, extra) => {
-    const uri = String(request.params?.uri ?? '');
-    try {
-      return await read(request, extra);
-    } catch (err) {
-      if (err instanceof McpError && err.code === ErrorCode.InvalidParams && err.message.endsWith(' not found')) throw resourceNotFound(uri, 'no resource matches this URI');
-      if ((err as { code?: unknown }).code === 'ERR_INVALID_URL') throw new McpError(ErrorCode.InvalidParams, `invalid resource URI: "${uri}"`, { uri });
-      throw err;
-    }
-  });
-}
+let promptFiles: PromptFile[] | null = null;
 
 export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpServer {
   const server = new McpServer(
@@ -56,15 +46,18 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
    * Asks the user through MCP elicitation (form mode) when the client supports it; without that
    * capability there is no way to ask, and the write proceeds (the server enabled writes).
    */
-  const confirm = async (message: string, requestId: RequestId | undefined): Promise<boolean> => {
+  const confirm = async (message: string, ctx: ServerContext): Promise<boolean> => {
     if (!server.server.getClientCapabilities()?.elicitation?.form) return true;
-    const answer = await server.server.elicitInput(
+    // MCP 2026-07-28 has no server-to-client requests: a stateless HTTP call cannot be asked, and
+    // there the token's hindsight:write scope is the consent (checked before the call runs)
+    if (ctx.http) return true;
+    const answer = await ctx.mcpReq.elicitInput(
       {
         mode: 'form',
         message,
         requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'File these tickets?' } }, required: ['confirm'] },
       },
-      { relatedRequestId: requestId, timeout: CONFIRM_TIMEOUT_MS },
+      { timeout: CONFIRM_TIMEOUT_MS },
     );
     return answer.action === 'accept' && answer.content?.confirm === true;
   };
@@ -75,10 +68,19 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
     return { title: tool.title, readOnlyHint: tool.readOnly && !destructive, destructiveHint: destructive, idempotentHint: true, openWorldHint: destructive };
   };
 
-  const runTool = async (tool: ToolDefinition, rawArgs: unknown, requestId: RequestId): Promise<CallToolResult> => {
+  const runTool = async (tool: ToolDefinition, rawArgs: unknown, mcp: ServerContext, progressToken: string | number | undefined): Promise<CallToolResult> => {
     try {
       const args = parseToolInput(tool, rawArgs);
-      const ctx: ToolContext = { confirm: (message) => confirm(message, requestId) };
+      const ctx: ToolContext = {
+        confirm: (message) => confirm(message, mcp),
+        signal: mcp.mcpReq.signal,
+        ...(progressToken !== undefined
+          ? {
+              progress: (progress: number, total: number, message: string) =>
+                void mcp.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } }).catch(() => undefined),
+            }
+          : {}),
+      };
       const result = await tool.handler(args as never, deps, ctx);
       const structured = z.object(tool.outputSchema).safeParse(result.structured);
       if (!structured.success) {
@@ -96,7 +98,7 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
   // result; the low-level handlers publish JSON Schema 2020-12 and make an unknown tool a
   // JSON-RPC error (-32602), as the spec says.
   server.server.registerCapabilities({ tools: { listChanged: false } });
-  server.server.setRequestHandler(ListToolsRequestSchema, () => ({
+  server.server.setRequestHandler('tools/list', () => ({
     tools: TOOLS.map((tool) => ({
       name: tool.name,
       title: tool.title,
@@ -105,16 +107,30 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
       annotations: annotationsOf(tool),
     })) as never,
   }));
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.server.setRequestHandler('tools/call', async (request, ctx) => {
     const tool = toolByName(request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`, { name: request.params.name });
-    return runTool(tool, request.params.arguments, extra.requestId);
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${quoteInput(request.params.name)}`, { name: quoteInput(request.params.name) });
+    const token = request.params._meta?.progressToken;
+    return runTool(tool, request.params.arguments, ctx, typeof token === 'string' || typeof token === 'number' ? token : undefined);
   });
 
-  registerResources(server, deps, { maxResourceBytes: options.maxResourceBytes ?? DEFAULT_MAX_RESOURCE_BYTES });
-  answerUnmatchedResourcesNotFound(server);
+  // Over HTTP with OAuth, a tool call that would write (file_tickets with writes enabled) needs
+  // hindsight:write; the SDK answers 403 insufficient_scope before the call runs.
+  const sdkScopeChallenge = server.resolveScopeChallenge;
+  server.resolveScopeChallenge = (context) => {
+    if (context.request.method === 'tools/call' && context.authInfo) {
+      const tool = toolByName(String((context.request.params as { name?: unknown } | undefined)?.name ?? ''));
+      if (tool && isDestructive(tool, deps) && !hasScope(context.authInfo, WRITE_SCOPE)) {
+        return { scopes: [READ_SCOPE, WRITE_SCOPE], errorDescription: `${tool.name} files tickets on this server and needs the ${WRITE_SCOPE} scope` };
+      }
+    }
+    return sdkScopeChallenge(context);
+  };
 
-  for (const prompt of loadPromptFiles()) {
+  registerResources(server, deps, { maxResourceBytes: options.maxResourceBytes ?? DEFAULT_MAX_RESOURCE_BYTES });
+
+  promptFiles ??= loadPromptFiles();
+  for (const prompt of promptFiles) {
     const argsSchema: Record<string, z.ZodType<string | undefined>> = {};
     for (const a of prompt.arguments) argsSchema[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
     server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: argsSchema as never }, ((args: Record<string, string | undefined>) => ({
@@ -122,4 +138,8 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
     })) as never);
   }
   return server;
+}
+
+function hasScope(auth: AuthInfo, scope: string): boolean {
+  return auth.scopes.includes(scope);
 }

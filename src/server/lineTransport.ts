@@ -8,8 +8,7 @@
 // - concurrent writes waiting for the pipe to drain share one 'drain' listener (the SDK adds one
 //   per pending message, which trips MaxListenersExceededWarning under load).
 import type { Readable, Writable } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode as ErrorCode, parseJSONRPCMessage, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 
 /** A request line longer than this is refused (-32600) without being buffered. */
 export const MAX_REQUEST_LINE_BYTES = 256 * 1024 * 1024;
@@ -33,6 +32,9 @@ export class LineTransport implements Transport {
   private writesInFlight = 0;
   private drained: Promise<void> | null = null;
   private wakeDrain: (() => void) | null = null;
+  private markClosed!: () => void;
+  /** resolves once the transport has closed, whoever owns its callbacks */
+  readonly closedPromise = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(
     private readonly stdin: Readable = process.stdin,
@@ -84,13 +86,14 @@ export class LineTransport implements Transport {
       this.reply(null, ErrorCode.ParseError, `Parse error: ${(err as Error).message}`);
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
+    let message: JSONRPCMessage;
+    try {
+      message = parseJSONRPCMessage(value);
+    } catch {
       const id = (value as { id?: unknown } | null)?.id;
       this.reply(typeof id === 'string' || typeof id === 'number' ? id : null, ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response');
       return;
     }
-    const message = parsed.data;
     if ('method' in message && 'id' in message) this.pending.add(message.id);
     // a cancelled request gets no answer (the SDK drops it), so stop waiting for one
     if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
@@ -181,5 +184,6 @@ export class LineTransport implements Transport {
     this.chunks = [];
     this.wakeDrain?.();
     this.onclose?.();
+    this.markClosed();
   }
 }

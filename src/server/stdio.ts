@@ -1,4 +1,5 @@
 // `hindsight serve`: the MCP server over stdio. stdout carries the protocol only; logs go to stderr.
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { IncidentStore, hindsightHome } from '../store/incidentStore.js';
 import { createServer, DEFAULT_MAX_RESOURCE_BYTES } from './createServer.js';
 import { LineTransport } from './lineTransport.js';
@@ -14,7 +15,7 @@ import { InputError } from '../io/files.js';
  * Live harvesting for get_incident_context, configured from the environment (and config file);
  * when it is off, why (for the tool's error message).
  */
-function harvesterFromEnvironment(): Pick<ToolDeps, 'harvest' | 'harvestUnavailable'> {
+export function harvesterFromEnvironment(): Pick<ToolDeps, 'harvest' | 'harvestUnavailable'> {
   let config: HarvestConfig;
   try {
     config = loadConfig(process.env);
@@ -34,7 +35,7 @@ function harvesterFromEnvironment(): Pick<ToolDeps, 'harvest' | 'harvestUnavaila
   };
 }
 
-function maxResourceBytesFromEnvironment(): number {
+export function maxResourceBytesFromEnvironment(): number {
   const raw = process.env.HINDSIGHT_MAX_RESOURCE_BYTES?.trim();
   if (!raw) return DEFAULT_MAX_RESOURCE_BYTES;
   const n = Number(raw);
@@ -43,7 +44,7 @@ function maxResourceBytesFromEnvironment(): number {
 }
 
 /** Real ticket filing for file_tickets (used only when writes are enabled), and ticket states for "Seen before". */
-function ticketsFromEnvironment(): Pick<ToolDeps, 'ticketFiler' | 'ticketTarget' | 'ticketStatus'> {
+export function ticketsFromEnvironment(): Pick<ToolDeps, 'ticketFiler' | 'ticketTarget' | 'ticketStatus'> {
   try {
     const config = loadConfig(process.env);
     const ticketStatus = ticketStatusReaderFor({ github: config.credentials.github, jira: config.autonomous.jira, timeoutMs: config.http.timeoutMs });
@@ -58,30 +59,32 @@ export async function runStdioServer(): Promise<void> {
   process.stderr.on('error', () => undefined);
   const maxResourceBytes = maxResourceBytesFromEnvironment();
   const store = IncidentStore.open(hindsightHome());
-  const server = createServer(
-    {
-      store,
-      writesEnabled: process.env.HINDSIGHT_WRITE === '1',
-      cwd: process.cwd(),
-      ...harvesterFromEnvironment(),
-      ...ticketsFromEnvironment(),
-    },
-    { maxResourceBytes },
-  );
+  const deps: ToolDeps = {
+    store,
+    writesEnabled: process.env.HINDSIGHT_WRITE === '1',
+    cwd: process.cwd(),
+    ...harvesterFromEnvironment(),
+    ...ticketsFromEnvironment(),
+  };
   const transport = new LineTransport();
   let stopping = false;
+  // serveStdio answers both the 2025 handshake (initialize) and MCP 2026-07-28 (server/discover,
+  // per-request envelope), building one server per connection from this factory.
+  const handle = serveStdio(() => createServer(deps, { maxResourceBytes }), {
+    transport,
+    onerror: (err) => process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`),
+  });
   // Every way out (client gone, stdin closed, signal) is a normal shutdown: each store write is a
   // single statement or transaction, so whatever was not written yet is simply not there.
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    await server.close().catch(() => undefined);
+    await handle.close().catch(() => undefined);
     store.close();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  transport.onclose = () => void shutdown();
-  await server.connect(transport);
+  void transport.closedPromise.then(shutdown);
   process.stderr.write(`hindsight MCP server ready (data: ${hindsightHome()})\n`);
 }

@@ -32,6 +32,10 @@ export interface ToolDeps {
 export interface ToolContext {
   /** asks the user to confirm a write; resolves false when declined (absent: no way to ask) */
   confirm?: (message: string) => Promise<boolean>;
+  /** aborted when the client cancels the call: stop, and store nothing */
+  signal?: AbortSignal;
+  /** reports progress when the client asked for it (a progress token); absent otherwise */
+  progress?: (progress: number, total: number, message: string) => void;
 }
 
 export interface ToolResult<O> {
