@@ -213,6 +213,66 @@ function markersOf(report: Report, from: number, to: number): Marker[] {
 
 function chartFigure(report: Report, chart: MetricChart): string {
   const spike = report.spikes[chart.spike]!;
+  const { svg, markers } = chartSvg(report, chart, false);
+  const legend = legendOf(markers)
+    .map(([cls, text]) => `<span class="key ${cls}">${text}</span>`)
+    .join('');
+  const caption = `<figcaption><strong>${e(spike.metric)}</strong> <span class="scope">${e(spike.scope)}</span> — ${e(spikeSentence(spike))}${legend ? ` <span class="legend">${legend}</span>` : ''}</figcaption>`;
+  return `<figure class="metric">${svg}${caption}</figure>`;
+}
+
+function spikeSentence(spike: Report['spikes'][number]): string {
+  return `${spike.direction === 'up' ? 'rose' : 'fell'} from ${num(spike.baseline)} to ${num(spike.peak)} at ${spike.onset}${spike.recovered_at ? `, recovered ${spike.recovered_at}` : ', not recovered in the data'}.`;
+}
+
+const LEGEND: Array<[Marker['cls'], string]> = [
+  ['trigger', 'trigger live'],
+  ['change', 'deploy / change'],
+  ['page', 'page'],
+  ['ack', 'ack'],
+  ['resolve', 'resolve'],
+];
+
+function legendOf(markers: Marker[]): Array<[Marker['cls'], string]> {
+  return LEGEND.filter(([cls]) => markers.some((m) => m.cls === cls));
+}
+
+/** Height of the title above, and of the legend below, the plot in the standalone chart. */
+export const STANDALONE_CHART = { header: 46, footer: 26, height: CHART.height + 46 + 26 } as const;
+
+/**
+ * One chart as a self-contained SVG document (for rasterising, e.g. the PNG in the Slack review
+ * thread): concrete colours in its own stylesheet, a white background, the metric as a title and
+ * the legend drawn in. The plot is the HTML chart's, moved down by STANDALONE_CHART.header, so
+ * x positions are the same. Text uses FONT_FAMILY; the rasteriser must be given such a font.
+ */
+export function renderChartSvg(report: Report, chart: MetricChart): string {
+  const spike = report.spikes[chart.spike]!;
+  const { svg, markers } = chartSvg(report, chart, true);
+  const { header, height } = STANDALONE_CHART;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${CHART.width}" height="${height}" viewBox="0 0 ${CHART.width} ${height}">`);
+  out.push(`<style>${SVG_CSS}</style>`);
+  out.push(`<rect x="0" y="0" width="${CHART.width}" height="${height}" fill="${PALETTE.bg}"/>`);
+  out.push(`<text class="title" x="${CHART.left}" y="19">${e(clipText(`${spike.metric} (${spike.scope})`, 110))}</text>`);
+  out.push(`<text class="sub" x="${CHART.left}" y="36">${e(clipText(spikeSentence(spike), 140))}</text>`);
+  out.push(`<g transform="translate(0 ${header})">${svg}</g>`);
+  let x = CHART.left;
+  const y = header + CHART.height + 14;
+  for (const [cls, text] of legendOf(markers)) {
+    out.push(`<line class="marker ${cls}" x1="${x}" y1="${y - 4}" x2="${x + 18}" y2="${y - 4}"/><text class="axis" x="${x + 23}" y="${y}">${text}</text>`);
+    x += 23 + text.length * 6.5 + 16;
+  }
+  out.push('</svg>');
+  return out.join('');
+}
+
+function clipText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function chartSvg(report: Report, chart: MetricChart, nested: boolean): { svg: string; markers: Marker[] } {
+  const spike = report.spikes[chart.spike]!;
   const { from_ms: from, to_ms: to } = chart;
   const span = to - from || 1;
   const x = (ms: number) => round(CHART.left + ((ms - from) / span) * PLOT_WIDTH);
@@ -232,7 +292,7 @@ function chartFigure(report: Report, chart: MetricChart): string {
   const svg: string[] = [];
   const label = `${spike.metric} (${spike.scope}) from ${formatMs(from)} to ${formatMs(to)}`;
   svg.push(
-    `<svg class="chart" role="img" aria-label="${e(label)}" viewBox="0 0 ${CHART.width} ${CHART.height}" ` +
+    `<svg class="chart" role="img" aria-label="${e(label)}" ${nested ? `width="${CHART.width}" height="${CHART.height}" ` : ''}viewBox="0 0 ${CHART.width} ${CHART.height}" ` +
       `data-from-ms="${from}" data-to-ms="${to}" data-plot-left="${CHART.left}" data-plot-width="${PLOT_WIDTH}">`,
   );
   // abnormal regime
@@ -289,19 +349,7 @@ function chartFigure(report: Report, chart: MetricChart): string {
   svg.push(...labels);
   svg.push(`<rect class="frame" x="${CHART.left}" y="${CHART.top}" width="${PLOT_WIDTH}" height="${PLOT_HEIGHT}"/>`);
   svg.push('</svg>');
-
-  const legend = [
-    ['trigger', 'trigger live'],
-    ['change', 'deploy / change'],
-    ['page', 'page'],
-    ['ack', 'ack'],
-    ['resolve', 'resolve'],
-  ]
-    .filter(([cls]) => markers.some((m) => m.cls === cls))
-    .map(([cls, text]) => `<span class="key ${cls}">${text}</span>`)
-    .join('');
-  const caption = `<figcaption><strong>${e(spike.metric)}</strong> <span class="scope">${e(spike.scope)}</span> — ${spike.direction === 'up' ? 'rose' : 'fell'} from ${e(num(spike.baseline))} to ${e(num(spike.peak))} at ${e(spike.onset)}${spike.recovered_at ? `, recovered ${e(spike.recovered_at)}` : ', not recovered in the data'}.${legend ? ` <span class="legend">${legend}</span>` : ''}</figcaption>`;
-  return `<figure class="metric">${svg.join('')}${caption}</figure>`;
+  return { svg: svg.join(''), markers };
 }
 
 /** 1, 2 or 5 times a power of ten, at least raw */
@@ -323,8 +371,44 @@ function timeTicks(from: number, to: number): number[] {
   return out;
 }
 
+/** The report's colours; the trigger's is what tests look for on screenshots and the PNG. */
+export const PALETTE = {
+  ink: '#1c2430',
+  muted: '#5b6675',
+  line: '#d9dee5',
+  bg: '#ffffff',
+  accent: '#2f5fd0',
+  trigger: '#d1242f',
+  change: '#8a94a3',
+  page: '#b35900',
+  ack: '#7a3fc0',
+  resolve: '#1a7f37',
+} as const;
+
+/** Fonts the standalone chart asks for, in order; DejaVu Sans and Liberation Sans ship with most Linux systems. */
+export const FONT_FAMILY = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif";
+
+// The chart rules of CSS with the colours written out: rasterisers do not resolve var().
+const SVG_CSS = `
+text{font-family:${FONT_FAMILY};font-size:11px}
+.title{font-size:14px;font-weight:bold;fill:${PALETTE.ink}}
+.sub{fill:${PALETTE.muted}}
+.frame{fill:none;stroke:#aab3bf;stroke-width:1}
+.grid{stroke:#edf0f4;stroke-width:1}
+.tick{stroke:#aab3bf}
+.axis{fill:${PALETTE.muted}}
+.regime{fill:${PALETTE.trigger};fill-opacity:.06}
+.baseline{stroke:#9aa4b2;stroke-dasharray:2 3;stroke-width:1}
+.series{fill:none;stroke:${PALETTE.accent};stroke-width:1.8;stroke-linejoin:round}
+.marker{stroke-width:1.5}
+.marker.change{stroke:${PALETTE.change};stroke-dasharray:4 3}
+.marker.trigger{stroke:${PALETTE.trigger};stroke-width:3}
+.marker.page{stroke:${PALETTE.page}}.marker.ack{stroke:${PALETTE.ack}}.marker.resolve{stroke:${PALETTE.resolve}}
+.mlabel{font-weight:bold}.mlabel.trigger{fill:${PALETTE.trigger}}.mlabel.page{fill:${PALETTE.page}}.mlabel.ack{fill:${PALETTE.ack}}.mlabel.resolve{fill:${PALETTE.resolve}}
+`;
+
 const CSS = `
-:root{--ink:#1c2430;--muted:#5b6675;--line:#d9dee5;--bg:#fff;--accent:#2f5fd0;--trigger:#d1242f;--change:#8a94a3;--page:#b35900;--ack:#7a3fc0;--resolve:#1a7f37}
+:root{${Object.entries(PALETTE).map(([k, v]) => `--${k}:${v}`).join(';')}}
 *{box-sizing:border-box}
 body{margin:0;background:#f5f7fa;color:var(--ink);font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:960px;margin:0 auto;padding:32px 28px 48px;background:var(--bg)}
