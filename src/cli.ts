@@ -29,12 +29,12 @@ const USAGE = `hindsight — blameless, evidence-backed incident post-mortems
 
 Usage:
   hindsight demo                               write a post-mortem of the bundled sample incident
-  hindsight postmortem --bundle FILE [--format md|json|html] [--out FILE] [--strict]
+  hindsight postmortem --bundle FILE [--format md|json|html|png] [--out FILE] [--strict]
   hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from T] [--to T]
                      [--sources a,b] [--limit N] [--format md|json] [--strict]
   hindsight trigger --bundle FILE [--format md|json] [--strict]
   hindsight validate --bundle FILE [--strict]  check a context bundle, list its problems
-  hindsight postmortem --incident ID [--format md|json|html] [--out FILE] [--config FILE] [--slack-channel C]
+  hindsight postmortem --incident ID [--format md|json|html|png] [--out FILE] [--config FILE] [--slack-channel C]
   hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]
   hindsight doctor [--config FILE] [--format text|json]
                                                check each configured vendor source
@@ -58,8 +58,8 @@ const LISTED_PROBLEMS = 50;
 const STRICT_HELP = `A malformed element (a metric point, a log line, a message, a deployment...) is left out and\nlisted under "What this analysis could not see", with a warning on stderr. --strict rejects\nthe bundle instead (exit 2, one line naming the JSON path).`;
 
 const HELP: Record<string, string> = {
-  demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md,\npostmortem.json and postmortem.html to DIR (default ./hindsight-demo). Needs no account, key or network.`,
-  postmortem: `hindsight postmortem --bundle FILE [--format md|json|html] [--out FILE] [--no-store] [--strict]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json|html] [--out FILE]\n\nWrites the full post-mortem (Markdown by default; html: one self-contained page with a chart\nper leading metric) to stdout or --out, from a bundle file or\nharvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.\n\n${STRICT_HELP}`,
+  demo: `hindsight demo [--out-dir DIR]\n\nAnalyses the sample incident in examples/sample-incident and writes postmortem.md,\npostmortem.json, postmortem.html and chart.png (the leading metric's chart) to DIR (default\n./hindsight-demo). Needs no account, key or network.`,
+  postmortem: `hindsight postmortem --bundle FILE [--format md|json|html|png] [--out FILE] [--no-store] [--strict]\nhindsight postmortem --incident ID [--config FILE] [--slack-channel C] [--format md|json|html|png] [--out FILE]\n\nWrites the full post-mortem (Markdown by default; html: one self-contained page with a chart\nper leading metric; png: the leading metric's chart as an image, needs --out) to stdout or\n--out, from a bundle file or harvested live (PagerDuty/Opsgenie, Slack, GitHub, Datadog, New Relic: see README for the\nenvironment variables). The bundle and the report are stored in HINDSIGHT_HOME for\nsearch_past_rcas unless --no-store.\n\n${STRICT_HELP}`,
   harvest: `hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]\n\nHarvests the incident's context from the configured sources into a bundle file, so the\nanalysis can be replayed and shared. --redact replaces secrets and people before writing.`,
   doctor: `hindsight doctor [--config FILE] [--format text|json]\n\nShows, per source, whether it is configured, reachable and authorised, and which permission\nis missing. Never prints a secret. Exit 0 when every configured source is healthy, 1 otherwise.`,
   timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json] [--strict]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.\n\n${STRICT_HELP}`,
@@ -130,8 +130,9 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     strict: { type: 'boolean' },
   });
   if (values.help) return out(HELP.postmortem!);
-  const format = oneOf('format', values.format as string | undefined, ['md', 'json', 'html'] as const, 'md');
+  const format = oneOf('format', values.format as string | undefined, ['md', 'json', 'html', 'png'] as const, 'md');
   if (values.incident && values.bundle) throw new InputError('pass --bundle FILE or --incident ID, not both');
+  if (format === 'png' && !values.out) throw new InputError('--format png needs --out FILE (an image is not written to the terminal)');
   let bundlePath: string | null = null;
   let harvested: Bundle | null = null;
   let analysis;
@@ -151,9 +152,17 @@ async function cmdPostmortem(argv: string[]): Promise<void> {
     if (options.similar?.length || options.seenBefore?.length) report = buildReport(analysis, options);
   }
   const markdown = renderMarkdown(report);
-  const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'html' ? renderHtml(report, metricCharts(analysis, report)) : markdown;
-  if (values.out) writeFileAtomic(resolve(values.out as string), text);
-  else out(text);
+  if (format === 'png') {
+    const { mainChartPng } = await import('./review/chartPng.js');
+    const chart = mainChartPng(analysis, report);
+    if (!chart) throw new InputError('the incident has no metric change point to chart (try --format html)');
+    writeFileAtomic(resolve(values.out as string), chart.png);
+    if (!chart.font) process.stderr.write('hindsight: warning: no known font file found (set HINDSIGHT_CHART_FONT to a .ttf): chart labels use whatever system font resvg finds\n');
+  } else {
+    const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'html' ? renderHtml(report, metricCharts(analysis, report)) : markdown;
+    if (values.out) writeFileAtomic(resolve(values.out as string), text);
+    else out(text);
+  }
   if (!values['no-store']) safely(() => storeReport(bundlePath ?? harvested!, markdown, report), undefined);
   if (values.out) process.stderr.write(`hindsight: wrote ${resolve(values.out as string)}\n`);
 }
@@ -261,8 +270,11 @@ async function cmdDemo(argv: string[]): Promise<void> {
   writeFileAtomic(join(dir, 'postmortem.md'), markdown);
   writeFileAtomic(join(dir, 'postmortem.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileAtomic(join(dir, 'postmortem.html'), renderHtml(report, metricCharts(analysis, report)));
+  const { mainChartPng } = await import('./review/chartPng.js');
+  const chart = mainChartPng(analysis, report);
+  if (chart) writeFileAtomic(join(dir, 'chart.png'), chart.png);
   safely(() => storeReport(bundlePath, markdown, report), undefined);
-  out(`Post-mortem of the sample incident ${report.incident.id} written to:\n  ${join(dir, 'postmortem.md')}\n  ${join(dir, 'postmortem.json')}\n  ${join(dir, 'postmortem.html')}\n`);
+  out(`Post-mortem of the sample incident ${report.incident.id} written to:\n  ${join(dir, 'postmortem.md')}\n  ${join(dir, 'postmortem.json')}\n  ${join(dir, 'postmortem.html')}\n${chart ? `  ${join(dir, 'chart.png')}\n` : ''}`);
   out(report.summary);
 }
 

@@ -28,7 +28,7 @@ export function readBundleFile(path: string): Bundle {
 }
 
 /** Writes via a temporary file and a rename, so a reader never sees half a file. */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
