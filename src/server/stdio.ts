@@ -88,3 +88,34 @@ export async function runStdioServer(): Promise<void> {
   void transport.closedPromise.then(shutdown);
   process.stderr.write(`hindsight MCP server ready (data: ${hindsightHome()})\n`);
 }
+
+/** `hindsight serve --http PORT`: the same tools over Streamable HTTP, one server built per request. */
+export async function runHttpServer(portFlag: string | undefined): Promise<void> {
+  process.stderr.on('error', () => undefined);
+  const { httpConfigFrom, startHttpServer } = await import('./http.js');
+  const config = httpConfigFrom(process.env, portFlag);
+  const maxResourceBytes = maxResourceBytesFromEnvironment();
+  const store = IncidentStore.open(hindsightHome());
+  const deps: ToolDeps = {
+    store,
+    writesEnabled: process.env.HINDSIGHT_WRITE === '1',
+    cwd: process.cwd(),
+    ...harvesterFromEnvironment(),
+    ...ticketsFromEnvironment(),
+  };
+  const running = await startHttpServer(config, () => createServer(deps, { maxResourceBytes }), (err) =>
+    process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`),
+  );
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await running.close();
+    store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  const auth = config.auth.mode === 'none' ? 'NO AUTHENTICATION (loopback test mode)' : config.auth.mode === 'static' ? 'static bearer token' : `OAuth (${config.auth.mode}, issuer ${config.auth.issuer})`;
+  process.stderr.write(`hindsight MCP server listening on ${running.url.href} (resource ${running.config.resource.href}; auth: ${auth}; data: ${hindsightHome()})\n`);
+}
