@@ -12,6 +12,7 @@ import {
   DRAFT_EVENT,
   FILE_EVENT,
   INLINE_CHUNK_MAX,
+  MAX_VISUAL_UPLOAD_BYTES,
   TIMELINE_EVENT,
   draftDigest,
   escapeMrkdwn,
@@ -20,6 +21,8 @@ import {
   reportFilename,
   type PublishOptions,
 } from '../src/review/slackReview.js';
+import { reviewVisuals } from '../src/review/chartPng.js';
+import { readPng } from './helpers/png.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type FakeChannel, type FakeMessage, type SlackFake, type SlackFakeOptions } from './fakes/slackFake.js';
 
 const TOKEN = 'xoxb-0000000001-0000000002-reviewFAKEtokenDoNotLeak';
@@ -485,5 +488,109 @@ describe('failures and fallbacks', () => {
       expect(line).not.toContain('please add the DB graph');
     }
     for (const spy of consoleSpies) expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe('the chart and the HTML report in the thread', () => {
+  const analysis = analyzeBundle(validateBundle(clone(bundleJson)));
+  const visuals = reviewVisuals(analysis, buildReport(analysis));
+  const pngName = reportFilename(report.incident.id, 'chart.png');
+  const htmlName = reportFilename(report.incident.id, 'html');
+  const sharedNames = (f: SlackFake, ts: string) => thread(f, ts).flatMap((m) => ((m.files as Array<{ name: string }> | undefined) ?? []).map((x) => x.name));
+  const byName = (f: SlackFake, name: string) => [...f.files.values()].filter((x) => x.filename === name && x.completed);
+
+  it('uploads the PNG and the HTML into the thread after the Markdown, with files.uploadV2, once', async () => {
+    expect(visuals.chartPng).not.toBeNull();
+    const f = await fake();
+    const res = await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    expect(res.notes).toEqual([]);
+    expect(sharedNames(f, res.ts)).toEqual([filename, pngName, htmlName]);
+    expect(timelines(thread(f, res.ts))).toHaveLength(1);
+
+    const [png] = byName(f, pngName);
+    expect(png!.bytes!.equals(visuals.chartPng!)).toBe(true); // the bytes arrive intact
+    expect(png!.length).toBe(visuals.chartPng!.length); // and the announced length matches
+    const img = readPng(png!.bytes!);
+    expect(img.width).toBeGreaterThan(800);
+    const [html] = byName(f, htmlName);
+    expect(html!.content).toBe(visuals.html);
+    const shares = thread(f, res.ts).flatMap((m) => (m.files as Array<{ name: string; mimetype: string }> | undefined) ?? []);
+    expect(shares.find((x) => x.name === pngName)!.mimetype).toBe('image/png');
+
+    // each file: a URL from Slack, the bytes POSTed there, then completion in the draft's thread
+    const m = methods(f).filter((x) => x.startsWith('files.') || x === 'upload');
+    expect(m).toEqual(Array.from({ length: 3 }, () => ['files.getUploadURLExternal', 'upload', 'files.completeUploadExternal']).flat());
+    for (const r of f.requests.filter((x) => x.method === 'files.completeUploadExternal')) {
+      expect(r.params).toMatchObject({ channel_id: REVIEW.id, thread_ts: res.ts });
+    }
+
+    // a rerun uploads nothing again
+    const from = f.requests.length;
+    const again = await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    expect(again).toMatchObject({ ts: res.ts, created: false, updated: false });
+    expect(methods(f, from).some((x) => x.startsWith('files.') || x === 'upload')).toBe(false);
+    expect(sharedNames(f, res.ts)).toEqual([filename, pngName, htmlName]);
+    expect(f.files.size).toBe(3);
+  });
+
+  it('a thread that has the Markdown but not the pictures (an earlier run) gets only what is missing', async () => {
+    const f = await fake();
+    const first = await publishDraft(creds(f), report, markdown, opts());
+    expect(sharedNames(f, first.ts)).toEqual([filename]);
+    await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    expect(sharedNames(f, first.ts)).toEqual([filename, pngName, htmlName]);
+    expect(byName(f, filename)).toHaveLength(1);
+    await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    expect(sharedNames(f, first.ts)).toEqual([filename, pngName, htmlName]);
+  });
+
+  it('a failure partway (the HTML upload down) is finished by the next run without sharing the PNG again', async () => {
+    const f = await fake({ faults: { uploadDownFor: [htmlName] } });
+    const err = await publishDraft(creds(f), report, markdown, opts({ visuals })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: true, status: 503 });
+    const ts = topLevel(f)[0]!.ts;
+    expect(sharedNames(f, ts)).toEqual([filename, pngName]);
+    expect(timelines(thread(f, ts))).toHaveLength(0);
+
+    f.faults.uploadDownFor = [];
+    const res = await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    expect(res).toMatchObject({ ts, created: false });
+    expect(sharedNames(f, ts)).toEqual([filename, pngName, htmlName]);
+    expect(byName(f, pngName)).toHaveLength(1);
+    expect(timelines(thread(f, ts))).toHaveLength(1);
+  });
+
+  it('uploads nothing but the redacted report: no planted secret or person in the HTML bytes', async () => {
+    const f = await fake();
+    await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    const uploaded = [...f.files.values()].map((x) => x.content ?? '').join('\n');
+    const secrets = ['AKIAZKLBQSZTO4WZZGUE', 'al1GNlulrVSpf6JI7rzenN0l+56aWlJFgDDDArBn', 'ghp_7vURIApvXpO9pFvnU40Qrt24fzsDaVBiggQD'];
+    const people = Object.values(bundleJson.sources.slack.users).flatMap((u) => [u.name, u.real_name, ...u.real_name.split(' ')]);
+    expect(uploaded).toContain('<svg'); // the HTML is there, charts included
+    for (const s of [...secrets, ...people]) expect(uploaded).not.toContain(s);
+
+    // the last guard: an HTML that (wrongly) carried a secret is redacted before it leaves
+    const g = await fake();
+    await publishDraft(creds(g), report, markdown, opts({ visuals: { html: `${visuals.html}<!-- ghp_7vURIApvXpO9pFvnU40Qrt24fzsDaVBiggQD -->` } }));
+    const html = byName(g, htmlName)[0]!.content!;
+    expect(html).not.toContain('ghp_7vURIApvXpO9pFvnU40Qrt24fzsDaVBiggQD');
+    expect(html).toContain('[REDACTED]');
+  });
+
+  it('is bounded: an HTML over the limit is left out with a note; the PNG still goes', async () => {
+    const f = await fake();
+    const huge = `<!DOCTYPE html><p>${'x'.repeat(MAX_VISUAL_UPLOAD_BYTES)}</p>`;
+    const res = await publishDraft(creds(f), report, markdown, opts({ visuals: { chartPng: visuals.chartPng, html: huge } }));
+    expect(res.notes).toHaveLength(1);
+    expect(res.notes[0]).toMatch(new RegExp(`${htmlName.replace(/\./g, '\\.')} is \\d+ bytes, over the ${MAX_VISUAL_UPLOAD_BYTES} byte limit`));
+    expect(sharedNames(f, res.ts)).toEqual([filename, pngName]);
+  });
+
+  it('without files:write no picture is attempted and the note says so', async () => {
+    const f = await fake({ scopes: ALL_REVIEW_SCOPES.filter((s) => s !== 'files:write') });
+    const res = await publishDraft(creds(f), report, markdown, opts({ visuals }));
+    expect(res.notes).toHaveLength(2);
+    expect(res.notes[1]).toMatch(/chart and the HTML report were not uploaded/);
+    expect(f.requests.filter((r) => r.method === 'files.getUploadURLExternal')).toHaveLength(1); // the Markdown's try only
   });
 });

@@ -81,7 +81,7 @@ export interface SlackReviewClient {
    */
   call<T = SlackResult>(method: string, args: Record<string, unknown>, recheck?: () => Promise<T | null>): Promise<T>;
   /** files.uploadV2 (getUploadURLExternal, upload, completeUploadExternal) with the same policy. */
-  uploadFile(args: { channel: string; threadTs: string; filename: string; title: string; content: string; comment?: string }, recheck?: () => Promise<boolean>): Promise<void>;
+  uploadFile(args: { channel: string; threadTs: string; filename: string; title: string; content: string | Uint8Array; comment?: string }, recheck?: () => Promise<boolean>): Promise<void>;
   scrub: (s: string) => string;
 }
 
@@ -137,7 +137,7 @@ export function slackReviewClient(creds: SlackCredentials, policy: HttpPolicy, l
           thread_ts: a.threadTs,
           filename: a.filename,
           title: a.title,
-          content: a.content,
+          ...(typeof a.content === 'string' ? { content: a.content } : { file: Buffer.from(a.content) }),
           ...(a.comment ? { initial_comment: a.comment } : {}),
         });
       });
@@ -293,9 +293,12 @@ export function inlineChunks(markdown: string, max = INLINE_CHUNK_MAX): string[]
   return chunks.map((c) => `\`\`\`\n${c}\n\`\`\``);
 }
 
-export function reportFilename(incidentId: string): string {
-  return `postmortem-${incidentId.replace(/[^A-Za-z0-9._-]+/g, '_')}.md`;
+export function reportFilename(incidentId: string, ext: 'md' | 'html' | 'chart.png' = 'md'): string {
+  return `postmortem-${incidentId.replace(/[^A-Za-z0-9._-]+/g, '_')}.${ext}`;
 }
+
+/** A thread upload larger than this is left out with a note (Slack allows far more; a review thread needs far less). */
+export const MAX_VISUAL_UPLOAD_BYTES = 5 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Slack reads
@@ -426,6 +429,12 @@ export interface PublishOptions {
   since?: string | null;
   /** progress lines (method names and counts only) */
   log?: (message: string) => void;
+  /**
+   * Uploaded into the thread after the Markdown, each once (recognised by file name): the main
+   * chart as a PNG and the HTML report (see review/chartPng.ts reviewVisuals). Both must come from
+   * the redacted report; the HTML still goes through redactSecrets as a last guard.
+   */
+  visuals?: { chartPng?: Uint8Array | null; html?: string | null };
 }
 
 export interface PublishResult {
@@ -526,6 +535,7 @@ export async function publishDraft(creds: SlackCredentials, report: Report, mark
   let current = thread.filter((m) => m.ts !== ts);
   const filename = reportFilename(incidentId);
   const hasFile = (msgs: SlackMessage[]) => msgs.some((m) => (m.files ?? []).some((f) => f.name === filename) || isDraftOf(m, incidentId, FILE_EVENT));
+  let canUpload = true;
   if (!hasFile(current)) {
     try {
       await api.uploadFile(
@@ -536,7 +546,28 @@ export async function publishDraft(creds: SlackCredentials, report: Report, mark
       if (!(err instanceof SlackReviewError && err.code === 'missing_scope')) throw err;
       notes.push('the Slack app lacks the files:write scope: the Markdown report was posted inline as code-block messages instead of a file');
       log('slack review: no files:write scope; posting the Markdown inline');
+      canUpload = false;
       await postInline(api, channel, ts, incidentId, engine, markdown, current, replies);
+    }
+    current = await replies();
+  }
+
+  const visuals = visualUploads(report, opts.visuals);
+  if (visuals.length && !canUpload) notes.push('without the files:write scope the chart and the HTML report were not uploaded');
+  for (const v of canUpload ? visuals : []) {
+    const named = (msgs: SlackMessage[]) => msgs.some((m) => (m.files ?? []).some((f) => f.name === v.filename));
+    if (named(current)) continue;
+    const size = typeof v.content === 'string' ? Buffer.byteLength(v.content) : v.content.byteLength;
+    if (size > MAX_VISUAL_UPLOAD_BYTES) {
+      notes.push(`${v.filename} is ${size} bytes, over the ${MAX_VISUAL_UPLOAD_BYTES} byte limit for the thread: not uploaded`);
+      continue;
+    }
+    try {
+      await api.uploadFile({ channel, threadTs: ts, ...v }, async () => named(await replies()));
+    } catch (err) {
+      if (!(err instanceof SlackReviewError && err.code === 'missing_scope')) throw err;
+      notes.push('the Slack app lacks the files:write scope: the chart and the HTML report were not uploaded');
+      break;
     }
     current = await replies();
   }
@@ -552,6 +583,32 @@ export async function publishDraft(creds: SlackCredentials, report: Report, mark
 
   log(`slack review: draft of ${incidentId} ${created ? 'posted' : updated ? 'updated' : 'already posted'}`);
   return { channel, ts, created, updated, notes };
+}
+
+/** The chart and HTML uploads of a thread, in posting order. */
+function visualUploads(report: Report, visuals: PublishOptions['visuals']): Array<{ filename: string; title: string; content: string | Uint8Array; comment: string }> {
+  const id = report.incident.id;
+  const out: Array<{ filename: string; title: string; content: string | Uint8Array; comment: string }> = [];
+  if (visuals?.chartPng?.byteLength) {
+    const spike = report.spikes[0];
+    out.push({
+      filename: reportFilename(id, 'chart.png'),
+      title: redactSecrets(spike ? `${spike.metric} around the onset (${id})` : `Leading metric around the onset (${id})`),
+      content: visuals.chartPng,
+      comment: report.trigger
+        ? 'The leading metric around the onset. Red line: the trigger went live; dashed: other deploys and changes.'
+        : 'The leading metric around the onset. Dashed lines: deploys and changes (none was found to trigger this incident).',
+    });
+  }
+  if (visuals?.html) {
+    out.push({
+      filename: reportFilename(id, 'html'),
+      title: `Post-mortem ${redactSecrets(id)} (HTML, with charts)`,
+      content: redactSecrets(visuals.html),
+      comment: 'The report as a self-contained page with the metric charts: open it in a browser; it prints on A4 or Letter.',
+    });
+  }
+  return out;
 }
 
 /**

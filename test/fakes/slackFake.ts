@@ -31,6 +31,8 @@ export interface SlackFakeFaults {
    * change `fake.faults.downFor` to take methods down and bring them back.
    */
   downFor?: string[];
+  /** the upload URL answers HTTP 503 for files of these names (read on every request) */
+  uploadDownFor?: string[];
 }
 
 export interface SlackFakeOptions {
@@ -70,8 +72,10 @@ export interface FakeFile {
   filename: string;
   length: number;
   title?: string;
-  /** what was POSTed to the upload URL (null until then) */
+  /** what was POSTed to the upload URL (null until then), as UTF-8 text */
   content: string | null;
+  /** the same bytes as uploaded (binary files such as a PNG) */
+  bytes: Buffer | null;
   completed: boolean;
 }
 
@@ -123,16 +127,22 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The file content of an upload: the first file part of a multipart body, else the raw body. */
-async function uploadedContent(req: IncomingMessage, raw: Buffer): Promise<string> {
+/** The file bytes of an upload: the first file part of a multipart body, else the raw body. */
+async function uploadedContent(req: IncomingMessage, raw: Buffer): Promise<Buffer> {
   const type = req.headers['content-type'] ?? '';
   if (type.toLowerCase().startsWith('multipart/form-data')) {
     const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': type } }).formData();
-    for (const [, value] of form) if (typeof value !== 'string') return await value.text();
-    for (const [, value] of form) return String(value);
-    return '';
+    for (const [, value] of form) if (typeof value !== 'string') return Buffer.from(await value.arrayBuffer());
+    for (const [, value] of form) return Buffer.from(String(value));
+    return Buffer.alloc(0);
   }
-  return raw.toString('utf8');
+  return raw;
+}
+
+/** Slack's mimetype for a shared file, from its name. */
+function mimetypeOf(filename: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase();
+  return ({ png: 'image/png', html: 'text/html', md: 'text/markdown', json: 'application/json' } as Record<string, string>)[ext ?? ''] ?? 'text/plain';
 }
 
 function parseJson<T>(value: string | undefined): T | undefined | 'invalid' {
@@ -442,7 +452,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
         if (!params.filename) return { ok: false, error: 'invalid_arguments' };
         if (!Number.isInteger(length) || length < 1) return { ok: false, error: 'invalid_length' };
         const id = `F0FAKE${String(++fileSeq).padStart(5, '0')}`;
-        files.set(id, { id, filename: params.filename, length, content: null, completed: false });
+        files.set(id, { id, filename: params.filename, length, content: null, bytes: null, completed: false });
         return { ok: true, upload_url: `${baseUrl}/upload/v1/${id}`, file_id: id };
       }
 
@@ -465,7 +475,7 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
           file.completed = true;
           file.title = list[i]!.title ?? file.filename;
         }
-        const shared = done.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.length, mimetype: 'text/plain', user: BOT.userId }));
+        const shared = done.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.length, mimetype: mimetypeOf(f.filename), user: BOT.userId }));
         if (c) append(c.id as string, botMessage({ text: params.initial_comment ?? '', files: shared, upload: true }), threadTs);
         return { ok: true, files: shared.map((f) => ({ ...f, channels: c ? [c.id] : [] })) };
       }
@@ -496,11 +506,12 @@ export async function createSlackFake(opts: SlackFakeOptions): Promise<SlackFake
           record.status = status;
           send(status, text);
         };
-        if (faults.down || faults.downFor?.includes('upload')) return reply(503, 'service unavailable');
         const file = files.get(upload[1]!);
+        if (faults.down || faults.downFor?.includes('upload') || (file && faults.uploadDownFor?.includes(file.filename))) return reply(503, 'service unavailable');
         if (!file || req.method !== 'POST') return reply(404, 'not found');
-        file.content = await uploadedContent(req, raw);
-        return reply(200, `OK - ${Buffer.byteLength(file.content)}`);
+        file.bytes = await uploadedContent(req, raw);
+        file.content = file.bytes.toString('utf8');
+        return reply(200, `OK - ${file.bytes.length}`);
       }
       let params: Record<string, string> = {};
       try {
