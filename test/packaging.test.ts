@@ -6,11 +6,12 @@
 // runtime import of a dev-only package fails here), fetched through the npm cache.
 // `--ignore-scripts` skips better-sqlite3's two-minute source build; its compiled addon is copied
 // from this repository instead, which is the only file the test puts there itself.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -94,114 +95,250 @@ function writeProject(dir: string, tgz: string): void {
   );
 }
 
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'hindsight-pack-'));
-  project = join(tmp, 'project');
-  elsewhere = join(tmp, 'elsewhere');
-  mkdirSync(project);
-  mkdirSync(elsewhere);
-  env = cleanEnv({ HINDSIGHT_HOME: join(tmp, 'home'), NO_UPDATE_NOTIFIER: '1' });
+describe('the package from the registry tarball', () => {
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'hindsight-pack-'));
+    project = join(tmp, 'project');
+    elsewhere = join(tmp, 'elsewhere');
+    mkdirSync(project);
+    mkdirSync(elsewhere);
+    env = cleanEnv({ HINDSIGHT_HOME: join(tmp, 'home'), NO_UPDATE_NOTIFIER: '1' });
 
-  const packed = JSON.parse(
-    ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], ROOT)),
-  ) as { filename: string; files: { path: string }[] }[];
-  tarball = join(tmp, packed[0]!.filename);
-  packedFiles = packed[0]!.files.map((f) => f.path);
+    const packed = JSON.parse(
+      ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], ROOT)),
+    ) as { filename: string; files: { path: string }[] }[];
+    tarball = join(tmp, packed[0]!.filename);
+    packedFiles = packed[0]!.files.map((f) => f.path);
 
-  writeProject(project, tarball);
-  ok(run('npm', ['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], project, INSTALL_TIMEOUT_MS));
-  const addon = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
-  mkdirSync(dirname(join(project, addon)), { recursive: true });
-  copyFileSync(join(ROOT, addon), join(project, addon));
-  bin = join(project, 'node_modules', '.bin', 'hindsight');
-}, INSTALL_TIMEOUT_MS + 60_000);
+    writeProject(project, tarball);
+    ok(run('npm', ['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], project, INSTALL_TIMEOUT_MS));
+    const addon = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+    mkdirSync(dirname(join(project, addon)), { recursive: true });
+    copyFileSync(join(ROOT, addon), join(project, addon));
+    bin = join(project, 'node_modules', '.bin', 'hindsight');
+  }, INSTALL_TIMEOUT_MS + 60_000);
 
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-describe('the packed tarball', () => {
-  it('builds before packing', () => {
-    expect(PKG.scripts.prepack).toMatch(/\bnpm run build\b/);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('holds the CLI, its prompts, the sample incident and the licences', () => {
-    expect(packedFiles).toEqual(
-      expect.arrayContaining([
-        'package.json',
-        'README.md',
-        'dist/cli.js',
-        'examples/sample-incident/bundle.json',
-        'prompts/five-whys.md',
-        'prompts/agent/system.md',
-        'third_party/gitleaks/LICENSE',
-      ]),
-    );
-  });
-
-  it('ships nothing test-only and no sources', () => {
-    const unwanted = packedFiles.filter(
-      (p) => /^(src|test|scripts|bench-data|coverage|node_modules)\//.test(p) || /\.test\.|\.ts$/.test(p),
-    );
-    expect(unwanted).toEqual([]);
-  });
-});
-
-describe('the installed CLI, run from another directory', () => {
-  it('is linked as a bin and reports the package version', () => {
-    expect(run(bin, ['--version'], elsewhere).stdout.trim()).toBe(PKG.version);
-    expect(ok(run('npx', ['--offline', '--no-install', 'hindsight', '--version'], project)).trim()).toBe(PKG.version);
-  });
-
-  it('runs the demo on the sample incident shipped in the package', () => {
-    const r = run(bin, ['demo'], elsewhere);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const report = JSON.parse(readFileSync(join(elsewhere, 'hindsight-demo', 'postmortem.json'), 'utf8'));
-    const expected = JSON.parse(readFileSync(join(ROOT, 'examples', 'sample-incident', 'expected.json'), 'utf8'));
-    expect(report.trigger.sha).toBe(expected.trigger.sha);
-    expect(readFileSync(join(elsewhere, 'hindsight-demo', 'postmortem.html'), 'utf8')).toContain('<svg');
-  });
-
-  it('writes a JSON post-mortem of a bundle given by a relative path', () => {
-    writeFileSync(join(elsewhere, 'incident.json'), JSON.stringify(makeBundle()));
-    const r = run(bin, ['postmortem', '--bundle', 'incident.json', '--format', 'json', '--no-store'], elsewhere);
-    expect(r.status).toBe(0);
-    const report = JSON.parse(r.stdout);
-    expect(report.report_version).toBe(1);
-    expect(report.trigger.sha).toBe(TIMEOUT_COMMIT_SHA);
-  });
-
-  it('rejects a bad bundle with one line naming the JSON path', () => {
-    writeFileSync(join(elsewhere, 'bad.json'), JSON.stringify({ bundle_version: 1, incident: { id: 'X' } }));
-    const r = run(bin, ['postmortem', '--bundle', 'bad.json'], elsewhere);
-    expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('incident.created_at');
-  });
-
-  it('serves its MCP prompts over stdio', async () => {
-    const client = new Client({ name: 'packaging-test', version: '1.0.0' });
-    const transport = new StdioClientTransport({
-      command: bin,
-      args: ['serve'],
-      cwd: elsewhere,
-      env: env as Record<string, string>,
-      stderr: 'pipe',
+  describe('the packed tarball', () => {
+    it('builds before packing', () => {
+      expect(PKG.scripts.prepack).toMatch(/\bnpm run build\b/);
     });
-    await client.connect(transport);
-    try {
-      const { prompts } = await client.listPrompts();
-      expect(prompts.map((p) => p.name).sort()).toEqual(
-        ['action_items', 'five_whys', 'review_summary', 'timeline_reconstruction'],
+
+    it('holds the CLI, its prompts, the sample incident and the licences', () => {
+      expect(packedFiles).toEqual(
+        expect.arrayContaining([
+          'package.json',
+          'README.md',
+          'dist/cli.js',
+          'examples/sample-incident/bundle.json',
+          'prompts/five-whys.md',
+          'prompts/agent/system.md',
+          'third_party/gitleaks/LICENSE',
+        ]),
       );
-      const prompt = await client.getPrompt({ name: 'five_whys', arguments: { incident_id: 'P1' } });
-      const text = prompt.messages.map((m) => (m.content.type === 'text' ? m.content.text : '')).join('\n');
-      expect(text).toContain('five-whys analysis for incident P1');
-      const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name)).toContain('draft_postmortem');
-    } finally {
-      await client.close();
-    }
+    });
+
+    it('ships nothing test-only and no sources', () => {
+      const unwanted = packedFiles.filter(
+        (p) => /^(src|test|scripts|bench-data|coverage|node_modules)\//.test(p) || /\.test\.|\.ts$/.test(p),
+      );
+      expect(unwanted).toEqual([]);
+    });
+  });
+
+  describe('the installed CLI, run from another directory', () => {
+    it('is linked as a bin and reports the package version', () => {
+      expect(run(bin, ['--version'], elsewhere).stdout.trim()).toBe(PKG.version);
+      expect(ok(run('npx', ['--offline', '--no-install', 'hindsight', '--version'], project)).trim()).toBe(PKG.version);
+    });
+
+    it('runs the demo on the sample incident shipped in the package', () => {
+      const r = run(bin, ['demo'], elsewhere);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const report = JSON.parse(readFileSync(join(elsewhere, 'hindsight-demo', 'postmortem.json'), 'utf8'));
+      const expected = JSON.parse(readFileSync(join(ROOT, 'examples', 'sample-incident', 'expected.json'), 'utf8'));
+      expect(report.trigger.sha).toBe(expected.trigger.sha);
+      expect(readFileSync(join(elsewhere, 'hindsight-demo', 'postmortem.html'), 'utf8')).toContain('<svg');
+    });
+
+    it('writes a JSON post-mortem of a bundle given by a relative path', () => {
+      writeFileSync(join(elsewhere, 'incident.json'), JSON.stringify(makeBundle()));
+      const r = run(bin, ['postmortem', '--bundle', 'incident.json', '--format', 'json', '--no-store'], elsewhere);
+      expect(r.status).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.report_version).toBe(1);
+      expect(report.trigger.sha).toBe(TIMEOUT_COMMIT_SHA);
+    });
+
+    it('rejects a bad bundle with one line naming the JSON path', () => {
+      writeFileSync(join(elsewhere, 'bad.json'), JSON.stringify({ bundle_version: 1, incident: { id: 'X' } }));
+      const r = run(bin, ['postmortem', '--bundle', 'bad.json'], elsewhere);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('incident.created_at');
+    });
+
+    it('serves its MCP prompts over stdio', async () => {
+      const client = new Client({ name: 'packaging-test', version: '1.0.0' });
+      const transport = new StdioClientTransport({
+        command: bin,
+        args: ['serve'],
+        cwd: elsewhere,
+        env: env as Record<string, string>,
+        stderr: 'pipe',
+      });
+      await client.connect(transport);
+      try {
+        const { prompts } = await client.listPrompts();
+        expect(prompts.map((p) => p.name).sort()).toEqual(
+          ['action_items', 'five_whys', 'review_summary', 'timeline_reconstruction'],
+        );
+        const prompt = await client.getPrompt({ name: 'five_whys', arguments: { incident_id: 'P1' } });
+        const text = prompt.messages.map((m) => (m.content.type === 'text' ? m.content.text : '')).join('\n');
+        expect(text).toContain('five-whys analysis for incident P1');
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name)).toContain('draft_postmortem');
+      } finally {
+        await client.close();
+      }
+    });
   });
 });
+
+// Docker is not run here (no daemon on the test machines): these check what can go wrong in the
+// Dockerfile without building it, and run the image's own command and health check on this checkout.
+describe('the Dockerfile', () => {
+  interface Instruction {
+    op: string;
+    args: string;
+  }
+  const instructions: Instruction[] = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const m = /^(\w+)\s+(.*)$/.exec(line)!;
+      return { op: m[1]!.toUpperCase(), args: m[2]! };
+    });
+  const stages: { name: string | undefined; body: Instruction[] }[] = [];
+  for (const i of instructions) {
+    if (i.op === 'FROM') stages.push({ name: /\bAS\s+(\S+)/i.exec(i.args)?.[1], body: [] });
+    stages.at(-1)?.body.push(i);
+  }
+  const runtime = stages.at(-1)!.body;
+  const only = (op: string) => runtime.filter((i) => i.op === op);
+  const copies = (stage: Instruction[]) =>
+    stage
+      .filter((i) => i.op === 'COPY')
+      .map((i) => {
+        const words = i.args.split(/\s+/);
+        const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+        const paths = words.filter((w) => !w.startsWith('--'));
+        return { from, sources: paths.slice(0, -1), dest: paths.at(-1)! };
+      });
+  const ignoreRules = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  // .dockerignore semantics for the two forms the file uses: `**` and literal paths (a rule on a
+  // directory covers everything under it); the last matching rule wins.
+  function sentToBuild(path: string): boolean {
+    const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    let sent = true;
+    for (const rule of ignoreRules) {
+      const pattern = rule.replace(/^!/, '').replace(/\/$/, '');
+      if (pattern === '**' || prefixes.includes(pattern)) sent = rule.startsWith('!');
+    }
+    return sent;
+  }
+
+  it('runs the HTTP server as a non-root user on node:20 slim', () => {
+    expect(runtime[0]!.args).toMatch(/^node:20[\w.-]*-slim\b/);
+    const user = only('USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(user);
+    expect(only('ENV').map((i) => i.args).join(' ')).toMatch(/\bHINDSIGHT_HTTP_HOST=0\.0\.0\.0\b/);
+    const cmd = JSON.parse(only('CMD').at(-1)!.args) as string[];
+    expect(cmd.slice(0, 4)).toEqual(['node', 'dist/cli.js', 'serve', '--http']);
+    expect(only('EXPOSE').flatMap((i) => i.args.split(/\s+/))).toContain(cmd[4]);
+  });
+
+  it('installs production dependencies only into the runtime image', () => {
+    const copiedFrom = copies(runtime).find((c) => c.dest.replace(/\/$/, '') === 'node_modules')?.from;
+    const deps = copiedFrom ? stages.find((s) => s.name === copiedFrom)?.body : runtime;
+    expect(deps).toBeDefined();
+    const installs = deps!.filter((i) => i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args)).map((i) => i.args);
+    expect(installs).toEqual([expect.stringMatching(/^npm ci --omit=dev\b/)]);
+  });
+
+  it('copies only files that exist and that .dockerignore sends to the build', () => {
+    expect(ignoreRules.every((r) => r === '**' || /^!?[\w./-]+$/.test(r))).toBe(true);
+    const sources = copies(instructions).filter((c) => !c.from).flatMap((c) => c.sources);
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((s) => !existsSync(join(ROOT, s)))).toEqual([]);
+    expect(sources.filter((s) => !sentToBuild(s))).toEqual([]);
+    expect(['node_modules', 'dist', 'test', '.git', 'bench-data'].filter(sentToBuild)).toEqual([]);
+  });
+
+  it('puts everything the npm package ships to run into the runtime image', () => {
+    const files = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
+    // `COPY a b/` and `COPY a .` land at b/a and ./a; WORKDIR is the package root
+    const destinations = copies(runtime).flatMap((c) =>
+      c.sources.map((src) => (/(^\.|\/)$/.test(c.dest) ? posix.join(c.dest, posix.basename(src)) : posix.normalize(c.dest))),
+    );
+    expect(files.filter((f) => f !== 'docs' && !destinations.includes(f))).toEqual([]);
+    expect(destinations).toContain('package.json');
+  });
+
+  it('its command answers its health check, which fails once the server is gone', async () => {
+    const cmd = JSON.parse(only('CMD').at(-1)!.args) as string[];
+    const check = JSON.parse(only('HEALTHCHECK').at(-1)!.args.replace(/^.*?\bCMD\s+/, '')) as string[];
+    const port = await freePort();
+    const imageEnv = Object.fromEntries(
+      only('ENV')
+        .flatMap((i) => i.args.split(/\s+/))
+        .map((kv) => kv.split('=') as [string, string]),
+    );
+    const home = mkdtempSync(join(tmpdir(), 'hindsight-docker-'));
+    const serverEnv = {
+      ...process.env,
+      ...imageEnv,
+      HINDSIGHT_HOME: home,
+      HINDSIGHT_HTTP_HOST: '127.0.0.1',
+      HINDSIGHT_HTTP_TOKEN: 'packaging-test-token-0123456789',
+    };
+    const withPort = (args: string[]) => args.map((a) => a.replaceAll(cmd[4]!, String(port)));
+    const server = spawn(cmd[0]!, withPort(cmd.slice(1)), { cwd: ROOT, env: serverEnv, stdio: 'ignore' });
+    const exited = new Promise((done) => server.once('exit', done));
+    const healthy = () => spawnSync(check[0]!, withPort(check.slice(1)), { env: serverEnv, timeout: 10_000 }).status === 0;
+    try {
+      let up = false;
+      for (let attempt = 0; attempt < 100 && !up && server.exitCode === null; attempt++) {
+        up = healthy();
+        if (!up) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(up).toBe(true);
+    } finally {
+      server.kill('SIGTERM');
+      await exited;
+      rmSync(home, { recursive: true, force: true });
+    }
+    expect(healthy()).toBe(false);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createNetServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    });
+  });
+}
