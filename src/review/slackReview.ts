@@ -9,7 +9,8 @@
 // posting, and for each thread part before adding it, so a crash between posting and recording
 // the ts, or a retry after a partial failure, never posts twice: the next run finds what is there
 // and finishes the rest. An uploaded file cannot carry metadata (files.completeUploadExternal has
-// no metadata argument), so the thread file is recognised by its name, `postmortem-<id>.md`.
+// no metadata argument), so the thread file is recognised by its name, `postmortem-<id>.md`; the
+// same holds for the optional chart PNG and HTML report (`postmortem-<id>.chart.png`, `.html`).
 // Retries of writes re-check Slack before re-sending, so a post whose answer was lost (timeout)
 // is found instead of duplicated.
 //
