@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateBundle } from '../src/core/bundle.js';
-import { WatchStore, type Stage } from '../src/watch/watchStore.js';
+import type { Stage } from '../src/watch/watchStore.js';
 import { createDatadogFake, type DatadogFake } from './fakes/datadogFake.js';
 import { createGithubFake, type GithubFake } from './fakes/githubFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from './fakes/pagerdutyFake.js';
@@ -280,13 +280,8 @@ describe('hindsight watch', () => {
     w.slack.faults.downFor = ['chat.postMessage'];
     const run = startWatch(w);
     await until('a failed posting attempt', () => {
-      const store = new WatchStore(w.home);
-      try {
-        const row = store.get(reference.incident.id);
-        return row && row.stage === 'drafted' && row.attempts > 0 ? row : null;
-      } finally {
-        store.close();
-      }
+      const row = watchRow(w.home, reference.incident.id);
+      return row && row.stage === 'drafted' && row.attempts > 0 ? row : null;
     });
     expect(hindsightPosts(w)).toHaveLength(0);
     w.slack.faults.downFor = [];

@@ -18,7 +18,8 @@ import { publishDraft, readDecision } from '../review/slackReview.js';
 import { draftTickets, ticketDeps, type FiledTicket } from '../tickets/tickets.js';
 import type { Logger } from './logger.js';
 import type { Pause } from './testHooks.js';
-import type { WatchedIncident, WatchStore } from './watchStore.js';
+import { LeaseLost, type Claim, type WatchStore } from './watchStore.js';
+import type { Bundle } from '../core/bundle.js';
 
 export interface PipelineDeps {
   config: HarvestConfig;
@@ -39,24 +40,44 @@ function toolDeps(deps: PipelineDeps): ToolDeps {
   return { store: deps.incidents, writesEnabled: false, cwd: process.cwd() };
 }
 
-function storedReport(deps: PipelineDeps, id: string): { report: Report; markdown: string } {
-  const stored = deps.incidents.getReport(id);
-  if (stored) return stored;
+// With a shared store (several replicas) the bundle and the draft are read from it: the replica
+// running this stage may not be the one that ran the earlier ones. They are also put in the local
+// incident store, which the Claude drafting tools read.
+async function storedBundle(deps: PipelineDeps, id: string): Promise<Bundle> {
+  if (deps.store.sharesArtifacts) {
+    const shared = (await deps.store.artifacts(id)).bundle;
+    if (shared) {
+      deps.incidents.saveBundle(shared);
+      return shared;
+    }
+  }
   const bundle = deps.incidents.getBundle(id);
   if (!bundle) throw new Error(`no stored bundle for ${id}`);
-  const report = buildReport(analyzeBundle(bundle));
+  return bundle;
+}
+
+async function storedReport(deps: PipelineDeps, id: string): Promise<{ report: Report; markdown: string }> {
+  if (deps.store.sharesArtifacts) {
+    const shared = (await deps.store.artifacts(id)).report;
+    if (shared) {
+      deps.incidents.saveReport(shared.report, shared.markdown);
+      return shared;
+    }
+  }
+  const stored = deps.incidents.getReport(id);
+  if (stored) return stored;
+  const report = buildReport(analyzeBundle(await storedBundle(deps, id)));
   return { report, markdown: renderMarkdown(report) };
 }
 
 async function draft(deps: PipelineDeps, id: string, feedback?: string[]): Promise<{ report: Report; markdown: string; engine: string }> {
   const llm = deps.config.autonomous.llm;
+  const bundle = await storedBundle(deps, id);
   if (llm.apiKey) {
     const result = await draftWithClaude(id, toolDeps(deps), llm, { feedback });
     for (const note of result.notes) deps.log.info({ incident: id, stage: 'drafting', engine: result.engine }, note);
     return result;
   }
-  const bundle = deps.incidents.getBundle(id);
-  if (!bundle) throw new Error(`no stored bundle for ${id}`);
   const analysis = analyzeBundle(bundle);
   // past incidents this one repeats ("Seen before"), so the review post shows them
   const history = await historyReportOptions(deps.incidents, buildReport(analysis), ticketStatusReaderFor({ github: deps.config.credentials.github, jira: deps.config.autonomous.jira, timeoutMs: deps.config.http.timeoutMs }));
@@ -64,8 +85,10 @@ async function draft(deps: PipelineDeps, id: string, feedback?: string[]): Promi
   return { report, markdown: renderMarkdown(report), engine: 'deterministic' };
 }
 
-export async function runStage(deps: PipelineDeps, incident: WatchedIncident): Promise<void> {
+/** Runs the claimed incident's current stage; every write of its outcome carries the claim's fencing token. */
+export async function runStage(deps: PipelineDeps, claim: Claim): Promise<void> {
   const { config, store, log } = deps;
+  const { incident, token } = claim;
   const now = deps.now ?? Date.now;
   const at = { incident: incident.id, stage: incident.stage };
   const slack = config.credentials.slack;
@@ -74,32 +97,34 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
     case 'seen': {
       const { bundle, sources } = await harvestIncident(incident.id, config, { log: (m) => log.debug(at, m), now: () => new Date(now()) });
       deps.incidents.saveBundle(bundle);
-      store.advance(incident.id, 'harvested');
+      await store.saveArtifacts(incident.id, { bundle }, now(), token);
+      await store.advance(incident.id, 'harvested', {}, now(), token);
       log.info({ ...at, sources }, 'harvested');
       return;
     }
     case 'harvested': {
       const { report, markdown, engine } = await draft(deps, incident.id);
       deps.incidents.saveReport(report, markdown);
-      store.advance(incident.id, 'drafted', { engine });
+      await store.saveArtifacts(incident.id, { report: { report, markdown } }, now(), token);
+      await store.advance(incident.id, 'drafted', { engine }, now(), token);
       log.info({ ...at, engine, trigger: report.trigger ? `${report.trigger.repo}#${report.trigger.deployment_id}` : null }, 'drafted');
       return;
     }
     case 'drafted': {
       if (!deps.writesEnabled) {
         log.info(at, `dry run: the draft is ready; it would be posted to ${review.channel} (enable writes with --apply or HINDSIGHT_WRITE=1)`);
-        store.snooze(incident.id, now() + config.autonomous.watch.intervalMs * 10);
+        await store.snooze(incident.id, now() + config.autonomous.watch.intervalMs * 10, {}, now(), token);
         return;
       }
       if (!slack) throw new NotConfigured('SLACK_BOT_TOKEN is not set: cannot post the draft for review');
-      const { report, markdown } = storedReport(deps, incident.id);
+      const { report, markdown } = await storedReport(deps, incident.id);
       const existing = incident.slackTs && incident.slackChannel ? { channel: incident.slackChannel, ts: incident.slackTs } : null;
       // The draft cannot be older than the incident's first sighting; an hour of margin for the
       // difference between this host's clock and Slack's.
       const since = ((incident.createdAt - 3600_000) / 1000).toFixed(6);
       const post = await publishDraft(slack, report, markdown, { channel: review.channel, existing, policy: config.http, since });
       await deps.pause?.('published', { incident: incident.id, stage: incident.stage });
-      store.advance(incident.id, 'posted', { slackChannel: post.channel, slackTs: post.ts });
+      await store.advance(incident.id, 'posted', { slackChannel: post.channel, slackTs: post.ts }, now(), token);
       log.info({ ...at, channel: post.channel, ts: post.ts, created: post.created, updated: post.updated }, 'posted for review');
       return;
     }
@@ -111,7 +136,7 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
       const post = { channel: incident.slackChannel!, ts: incident.slackTs! };
       const decision = await readDecision(slack, post, { users: review.approvers, groups: review.approverGroups }, config.http);
       if (decision.status === 'approved') {
-        store.advance(incident.id, 'approved');
+        await store.advance(incident.id, 'approved', {}, now(), token);
         log.info(at, 'approved');
         return;
       }
@@ -124,6 +149,7 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
             throw new Error('the revision could not be drafted with Claude; the current draft stays and the feedback will be retried');
           }
           deps.incidents.saveReport(revised.report, revised.markdown);
+          await store.saveArtifacts(incident.id, { report: { report: revised.report, markdown: revised.markdown } }, now(), token);
           // Only the feedback this revision saw counts as addressed; replies that arrived while it
           // was being drafted stay open for the next round.
           await publishDraft(slack, revised.report, revised.markdown, { channel: post.channel, existing: post, policy: config.http, addressedFeedbackTs: decision.lastFeedbackTs });
@@ -131,25 +157,25 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
         } else {
           log.info(at, 'feedback recorded (deterministic engine: the draft is not rewritten)');
         }
-        store.snooze(incident.id, now() + config.autonomous.watch.intervalMs, { feedbackTs: decision.lastFeedbackTs! });
+        await store.snooze(incident.id, now() + config.autonomous.watch.intervalMs, { feedbackTs: decision.lastFeedbackTs! }, now(), token);
         return;
       }
-      store.snooze(incident.id, now() + config.autonomous.watch.intervalMs);
+      await store.snooze(incident.id, now() + config.autonomous.watch.intervalMs, {}, now(), token);
       return;
     }
     case 'approved': {
       if (!deps.writesEnabled) {
         log.info(at, 'dry run: approved; tickets would be filed now (enable writes with --apply or HINDSIGHT_WRITE=1)');
-        store.snooze(incident.id, now() + config.autonomous.watch.intervalMs * 10);
+        await store.snooze(incident.id, now() + config.autonomous.watch.intervalMs * 10, {}, now(), token);
         return;
       }
-      const { report } = storedReport(deps, incident.id);
+      const { report } = await storedReport(deps, incident.id);
       const tickets = ticketDeps(config, { log: (m) => log.debug(at, m) });
       if (!tickets.ticketTarget(report)) {
         throw new NotConfigured('no ticket target with credentials (tickets.github_repo + GITHUB_TOKEN, or tickets.jira_project + JIRA_*)');
       }
       const filed: FiledTicket[] = await tickets.ticketFiler(report, draftTickets(report));
-      store.advance(incident.id, 'ticketed', { tickets: filed.map((t) => ({ marker: t.marker, key: t.key, url: t.url, status: t.status })) });
+      await store.advance(incident.id, 'ticketed', { tickets: filed.map((t) => ({ marker: t.marker, key: t.key, url: t.url, status: t.status })) }, now(), token);
       log.info({ ...at, tickets: filed.map((t) => `${t.key} (${t.status})`) }, 'tickets filed');
       return;
     }
@@ -159,15 +185,29 @@ export async function runStage(deps: PipelineDeps, incident: WatchedIncident): P
 }
 
 /** Runs one due stage; failures back off and, after max attempts, park the incident as failed. */
-export async function step(deps: PipelineDeps, incident: WatchedIncident): Promise<void> {
+export async function step(deps: PipelineDeps, claim: Claim): Promise<void> {
+  const { incident } = claim;
   try {
-    await runStage(deps, incident);
+    await runStage(deps, claim);
   } catch (err) {
+    if (err instanceof LeaseLost) {
+      deps.log.warn({ incident: incident.id, stage: incident.stage }, err.message);
+      return;
+    }
     const message = redactSecrets((err as Error)?.message ?? String(err));
-    const after = deps.store.fail(incident.id, message, {
-      maxAttempts: err instanceof NotConfigured ? Math.max(deps.config.autonomous.watch.maxAttempts, 1000) : deps.config.autonomous.watch.maxAttempts,
-      baseDelayMs: Math.min(60_000, Math.max(1000, deps.config.autonomous.watch.intervalMs / 2)),
-    }, (deps.now ?? Date.now)());
+    let after;
+    try {
+      after = await deps.store.fail(incident.id, message, {
+        maxAttempts: err instanceof NotConfigured ? Math.max(deps.config.autonomous.watch.maxAttempts, 1000) : deps.config.autonomous.watch.maxAttempts,
+        baseDelayMs: Math.min(60_000, Math.max(1000, deps.config.autonomous.watch.intervalMs / 2)),
+      }, (deps.now ?? Date.now)(), claim.token);
+    } catch (failErr) {
+      if (failErr instanceof LeaseLost) {
+        deps.log.warn({ incident: incident.id, stage: incident.stage }, `${failErr.message} (the attempt had failed: ${message})`);
+        return;
+      }
+      throw failErr;
+    }
     deps.log[after.stage === 'failed' ? 'error' : 'warn'](
       { incident: incident.id, stage: incident.stage, attempts: after.attempts, retryAt: new Date(after.nextAttemptAt).toISOString() },
       after.stage === 'failed' ? `gave up: ${message}` : `will retry: ${message}`,

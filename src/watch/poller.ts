@@ -40,7 +40,7 @@ function wanted(config: HarvestConfig, service: { id?: string; summary?: string 
 export async function pollPagerDuty(config: HarvestConfig, store: WatchStore, now = Date.now()): Promise<number> {
   const creds = config.credentials.pagerduty;
   if (!creds) return 0;
-  const last = store.checkpoint('pagerduty');
+  const last = await store.checkpoint('pagerduty');
   const cutoff = last ? Date.parse(last) - config.autonomous.watch.overlapMs : now - config.autonomous.watch.overlapMs - config.autonomous.watch.intervalMs * 2;
   const query: Array<[string, string]> = [
     ['statuses[]', 'resolved'],
@@ -65,19 +65,19 @@ export async function pollPagerDuty(config: HarvestConfig, store: WatchStore, no
       }
       if (inc.status && inc.status !== 'resolved') continue;
       if (!wanted(config, inc.service)) continue;
-      if (store.enqueue({ id: inc.id, source: 'pagerduty', service: inc.service?.summary ?? null, title: inc.title ?? inc.id, resolvedAt })) queued++;
+      if (await store.enqueue({ id: inc.id, source: 'pagerduty', service: inc.service?.summary ?? null, title: inc.title ?? inc.id, resolvedAt })) queued++;
       if (Number.isFinite(resolvedMs)) newest = Math.max(newest, resolvedMs);
     }
     if (older || page.more !== true || incidents.length === 0) break;
   }
-  if (newest > 0) store.setCheckpoint('pagerduty', new Date(newest).toISOString());
+  if (newest > 0) await store.setCheckpoint('pagerduty', new Date(newest).toISOString());
   return queued;
 }
 
 export async function pollOpsgenie(config: HarvestConfig, store: WatchStore, now = Date.now()): Promise<number> {
   const creds = config.credentials.opsgenie;
   if (!creds) return 0;
-  const last = store.checkpoint('opsgenie');
+  const last = await store.checkpoint('opsgenie');
   const cutoff = last ? Date.parse(last) - config.autonomous.watch.overlapMs : now - config.autonomous.watch.overlapMs - config.autonomous.watch.intervalMs * 2;
   const q = encodeURIComponent(`status:closed AND updatedAt >= ${Math.floor(cutoff)}`);
   const first = `${creds.apiUrl.replace(/\/+$/, '')}/v2/alerts?query=${q}&sort=updatedAt&order=desc&limit=${PAGE}`;
@@ -89,9 +89,9 @@ export async function pollOpsgenie(config: HarvestConfig, store: WatchStore, now
     if (a.status !== 'closed' || (Number.isFinite(closedMs) && closedMs < cutoff)) continue;
     const service = a.tags?.find((t) => t.startsWith('service:'))?.slice(8) ?? a.details?.service ?? null;
     if (!wanted(config, service ? { summary: service } : null)) continue;
-    if (store.enqueue({ id: a.id, source: 'opsgenie', service, title: a.message ?? a.id, resolvedAt: a.updatedAt ?? null })) queued++;
+    if (await store.enqueue({ id: a.id, source: 'opsgenie', service, title: a.message ?? a.id, resolvedAt: a.updatedAt ?? null })) queued++;
     if (Number.isFinite(closedMs)) newest = Math.max(newest, closedMs);
   }
-  if (newest > 0) store.setCheckpoint('opsgenie', new Date(newest).toISOString());
+  if (newest > 0) await store.setCheckpoint('opsgenie', new Date(newest).toISOString());
   return queued;
 }

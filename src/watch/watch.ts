@@ -1,15 +1,20 @@
 // `hindsight watch`: the unattended loop. Polls (and optionally listens for webhooks), then works
 // through due incidents one stage at a time. SIGTERM/SIGINT let the current stage finish, then
-// exit 0; a stage killed midway is simply redone on restart (every stage is idempotent).
+// exit 0; a stage killed midway is simply redone on restart (every stage is idempotent). With
+// PostgreSQL several replicas run this same loop: each stage is claimed with a lease that is
+// renewed while the stage runs; a replica that dies loses it and another one redoes the stage.
 import type { Server } from 'node:http';
 import type { HarvestConfig } from '../harvest/config.js';
+import { hostname } from 'node:os';
 import { IncidentStore } from '../store/incidentStore.js';
 import type { Logger } from './logger.js';
 import { step } from './pipeline.js';
 import { pollOpsgenie, pollPagerDuty } from './poller.js';
 import { startWebhookServer } from './webhook.js';
 import { makePause, type PausePoint } from './testHooks.js';
-import { WatchStore } from './watchStore.js';
+import { openWatchStore } from './openStore.js';
+import { describeDatabaseUrl } from './postgresWatchStore.js';
+import type { Claim, WatchStore } from './watchStore.js';
 import { redactSecrets } from '../core/redact.js';
 
 export interface WatchOptions {
@@ -22,6 +27,10 @@ export interface WatchOptions {
   /** run one poll and work until nothing is due, then return (cron-style) */
   once?: boolean;
   retryFailed?: boolean;
+  /** postgres://… : shared state for several replicas; null: SQLite in `home` */
+  databaseUrl?: string | null;
+  /** how long a claimed stage is held without renewal (default 60 s; renewed every third of it) */
+  leaseMs?: number;
   /** test-only pause points (see testHooks.ts) */
   testPause?: { points: PausePoint[]; dir: string } | null;
 }
@@ -41,7 +50,9 @@ const sleep = (ms: number, signal: { stopping: boolean }) =>
 
 export async function watch(opts: WatchOptions): Promise<void> {
   const { config, log } = opts;
-  const store = new WatchStore(opts.home);
+  const store = await openWatchStore({ home: opts.home, databaseUrl: opts.databaseUrl ?? null });
+  const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const leaseMs = opts.leaseMs ?? 60_000;
   const incidents = IncidentStore.open(opts.home);
   const state = { stopping: false };
   const stop = (signal: string) => {
@@ -50,7 +61,7 @@ export async function watch(opts: WatchOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  if (opts.retryFailed) log.info({ count: store.retryFailed() }, 'failed incidents queued again');
+  if (opts.retryFailed) log.info({ count: await store.retryFailed() }, 'failed incidents queued again');
 
   let server: Server | null = null;
   if (opts.listenPort !== undefined) {
@@ -67,7 +78,7 @@ export async function watch(opts: WatchOptions): Promise<void> {
     const address = server.address();
     log.info({ port: typeof address === 'object' && address ? address.port : opts.listenPort }, 'listening for PagerDuty webhooks');
   }
-  log.info({ interval_ms: config.autonomous.watch.intervalMs, writes: opts.writesEnabled, llm: Boolean(config.autonomous.llm.apiKey), review_channel: config.autonomous.review.channel }, 'watching');
+  log.info({ store: opts.databaseUrl ? describeDatabaseUrl(opts.databaseUrl) : 'sqlite', replica: owner, interval_ms: config.autonomous.watch.intervalMs, writes: opts.writesEnabled, llm: Boolean(config.autonomous.llm.apiKey), review_channel: config.autonomous.review.channel }, 'watching');
 
   const pause = makePause(opts.testPause ?? null, () => state.stopping);
   const deps = { config, store, incidents, log, writesEnabled: opts.writesEnabled, pause };
@@ -87,21 +98,43 @@ export async function watch(opts: WatchOptions): Promise<void> {
         const jitter = 0.8 + Math.random() * 0.4;
         nextPoll = Date.now() + config.autonomous.watch.intervalMs * jitter;
       }
-      const due = store.due();
-      for (const incident of due) {
-        if (state.stopping) break;
-        await step(deps, incident);
-        const after = store.get(incident.id);
-        if (after && after.stage !== incident.stage) await pause('stage', { incident: incident.id, stage: after.stage });
+      // one stage per due incident per cycle, as many as this replica can claim
+      const handled: string[] = [];
+      while (!state.stopping) {
+        const claim = await store.claim(owner, { leaseMs, exclude: handled });
+        if (!claim) break;
+        handled.push(claim.incident.id);
+        await withRenewal(store, claim, leaseMs, log, () => step(deps, claim));
+        const after = await store.get(claim.incident.id);
+        if (after && after.stage !== claim.incident.stage) await pause('stage', { incident: claim.incident.id, stage: after.stage });
       }
-      store.recordCycle(polling);
-      if (opts.once && store.due().length === 0) break;
-      if (due.length === 0) await sleep(Math.min(1000, config.autonomous.watch.intervalMs), state);
+      await store.recordCycle(polling);
+      if (opts.once && (await store.due()).length === 0) break;
+      if (handled.length === 0) await sleep(Math.min(1000, config.autonomous.watch.intervalMs), state);
     }
   } finally {
     server?.close();
-    store.close();
+    await store.close();
     incidents.close();
     log.info('stopped');
+  }
+}
+
+/** Keeps the lease on a claimed stage while it runs (a third of the lease between renewals). */
+async function withRenewal(store: WatchStore, claim: Claim, leaseMs: number, log: Logger, run: () => Promise<void>): Promise<void> {
+  if (store.backend !== 'postgres') return run();
+  const at = { incident: claim.incident.id, stage: claim.incident.stage };
+  const timer = setInterval(() => {
+    store.renew(claim, leaseMs).then(
+      (held) => {
+        if (!held) log.warn(at, 'lease lost to another replica; this run\'s outcome will not be recorded');
+      },
+      (err: Error) => log.warn(at, `lease renewal failed: ${redactSecrets(err.message)}`),
+    );
+  }, Math.max(100, Math.floor(leaseMs / 3)));
+  try {
+    await run();
+  } finally {
+    clearInterval(timer);
   }
 }

@@ -41,8 +41,8 @@ export interface WebhookOutcome {
   queued?: string;
 }
 
-/** Decides what to do with one delivery; pure apart from the store. */
-export function handleDelivery(secret: string, store: WatchStore, rawBody: Buffer, signature: string | undefined, services: string[], now = Date.now()): WebhookOutcome {
+/** Decides what to do with one delivery; pure apart from the store (also the serverless entries' core). */
+export async function handleDelivery(secret: string, store: Pick<WatchStore, 'acceptDelivery' | 'enqueue'>, rawBody: Buffer, signature: string | undefined, services: string[], now = Date.now()): Promise<WebhookOutcome> {
   if (!verifySignature(secret, rawBody, signature)) return { status: 401, body: 'invalid or missing X-PagerDuty-Signature' };
   let payload: WebhookEvent;
   try {
@@ -54,11 +54,11 @@ export function handleDelivery(secret: string, store: WatchStore, rawBody: Buffe
   if (!event?.id || !event.event_type) return { status: 400, body: 'not a PagerDuty v3 event' };
   const occurred = event.occurred_at ? Date.parse(event.occurred_at) : Number.NaN;
   if (!Number.isFinite(occurred) || Math.abs(now - occurred) > MAX_EVENT_AGE_MS) return { status: 400, body: 'event too old or without occurred_at (possible replay)' };
-  if (!store.acceptDelivery(event.id, now)) return { status: 409, body: 'delivery already received (replay)' };
+  if (!(await store.acceptDelivery(event.id, now))) return { status: 409, body: 'delivery already received (replay)' };
   if (event.event_type !== 'incident.resolved' || !event.data?.id) return { status: 202, body: 'ignored event type' };
   const service = event.data.service;
   if (services.length && !(services.includes(service?.summary ?? '') || services.includes(service?.id ?? ''))) return { status: 202, body: 'service not watched' };
-  store.enqueue({ id: event.data.id, source: 'pagerduty', service: service?.summary ?? null, title: event.data.title ?? event.data.id, resolvedAt: event.data.resolved_at ?? event.occurred_at ?? null }, now);
+  await store.enqueue({ id: event.data.id, source: 'pagerduty', service: service?.summary ?? null, title: event.data.title ?? event.data.id, resolvedAt: event.data.resolved_at ?? event.occurred_at ?? null }, now);
   return { status: 202, body: 'queued', queued: event.data.id };
 }
 
@@ -91,7 +91,15 @@ export function startWebhookServer(opts: { port: number; host?: string; secret: 
       res.writeHead(413).end('body too large');
       return;
     }
-    const outcome = handleDelivery(opts.secret, opts.store, body, req.headers['x-pagerduty-signature'] as string | undefined, opts.services);
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await handleDelivery(opts.secret, opts.store, body, req.headers['x-pagerduty-signature'] as string | undefined, opts.services);
+    } catch (err) {
+      // the state store is unreachable: PagerDuty retries a 5xx delivery
+      opts.log('webhook delivery not recorded', { status: 503, error: (err as Error).message });
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('state store unavailable, retry later');
+      return;
+    }
     opts.log('webhook delivery', { status: outcome.status, result: outcome.body, incident: outcome.queued });
     if (outcome.queued) opts.onQueued(outcome.queued);
     res.writeHead(outcome.status, { 'content-type': 'text/plain' }).end(outcome.body);

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
 import type { PausePoint } from '../../src/watch/testHooks.js';
-import { WatchStore, type WatchedIncident, type WatcherState } from '../../src/watch/watchStore.js';
+import Database from 'better-sqlite3';
+import { fromRow, type Row, type WatchedIncident, type WatcherState } from '../../src/watch/watchStore.js';
 import type { SlackFake } from '../fakes/slackFake.js';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
@@ -30,23 +31,38 @@ export function startWatch(children: ChildProcess[], env: NodeJS.ProcessEnv, arg
   return { child, exited, logs: () => logs };
 }
 
-export function watchRow(home: string, incidentId: string): WatchedIncident | null {
-  const store = new WatchStore(home);
+// The SQLite state read synchronously (for polling probes), as the watcher wrote it.
+function readState<T>(home: string, read: (db: Database.Database) => T, empty: T): T {
+  if (!existsSync(join(home, 'hindsight.db'))) return empty;
+  const db = new Database(join(home, 'hindsight.db'), { readonly: true, fileMustExist: true });
   try {
-    return store.get(incidentId) ?? null;
+    db.pragma('busy_timeout = 5000');
+    return read(db);
+  } catch (err) {
+    // the watcher has not created its tables yet
+    if (/no such table/.test((err as Error).message)) return empty;
+    throw err;
   } finally {
-    store.close();
+    db.close();
   }
+}
+
+export function watchRow(home: string, incidentId: string): WatchedIncident | null {
+  return readState(home, (db) => {
+    const row = db.prepare('SELECT * FROM watch_incidents WHERE id = ?').get(incidentId) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }, null);
 }
 
 /** The watcher loop's heartbeat as recorded in its store (what `hindsight status --format json` shows). */
 export function watcherState(home: string): WatcherState {
-  const store = new WatchStore(home);
-  try {
-    return store.watcher();
-  } finally {
-    store.close();
-  }
+  const empty = { cycles: 0, polls: 0, lastCycleAt: null, lastPollAt: null };
+  return readState(home, (db) => {
+    const r = db.prepare('SELECT cycles, polls, last_cycle_at, last_poll_at FROM watch_loop WHERE id = 1').get() as
+      | { cycles: number; polls: number; last_cycle_at: number | null; last_poll_at: number | null }
+      | undefined;
+    return r ? { cycles: r.cycles, polls: r.polls, lastCycleAt: r.last_cycle_at, lastPollAt: r.last_poll_at } : empty;
+  }, empty);
 }
 
 /**
