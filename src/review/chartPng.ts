@@ -80,7 +80,16 @@ export function mainChartPng(analysis: Analysis, report: Report, opts: { scale?:
   return chart && report.spikes[chart.spike] ? renderChartPng(report, chart, opts) : null;
 }
 
-/** What the review thread shows besides the Markdown: the HTML report and the main chart as a PNG. */
-export function reviewVisuals(analysis: Analysis, report: Report): { html: string; chartPng: Buffer | null } {
-  return { html: renderHtml(report, metricCharts(analysis, report)), chartPng: mainChartPng(analysis, report)?.png ?? null };
+/**
+ * What the review thread shows besides the Markdown: the HTML report and the main chart as a PNG.
+ * A rasteriser failure (e.g. the native module cannot load on this platform) costs only the PNG.
+ */
+export function reviewVisuals(analysis: Analysis, report: Report, log: (message: string) => void = () => {}): { html: string; chartPng: Buffer | null } {
+  let chartPng: Buffer | null = null;
+  try {
+    chartPng = mainChartPng(analysis, report)?.png ?? null;
+  } catch (err) {
+    log(`chart PNG not rendered: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`);
+  }
+  return { html: renderHtml(report, metricCharts(analysis, report)), chartPng };
 }
