@@ -38,10 +38,11 @@ Usage:
   hindsight harvest --incident ID --out FILE [--redact] [--config FILE] [--slack-channel C]
   hindsight doctor [--config FILE] [--format text|json]
                                                check each configured vendor source
-  hindsight watch [--apply] [--listen PORT] [--once] [--retry-failed] [--config FILE]
+  hindsight watch [--apply] [--listen PORT] [--once] [--retry-failed] [--config FILE] [--database-url URL]
                                                autonomous mode: resolved incident -> draft ->
                                                Slack review -> approval -> tickets
   hindsight status [--format text|json]        incidents known to watch and their stages
+  hindsight db migrate [--database-url URL]    apply the watch state's schema migrations
   hindsight serve                              MCP server on stdio (for Claude Desktop, IDEs)
   hindsight eval DIR                           score the analysis on labelled incidents
                                                (DIR/*/bundle.json + expected.json)
@@ -65,8 +66,9 @@ const HELP: Record<string, string> = {
   timeline: `hindsight timeline --bundle FILE [--min-relevance low|medium|high] [--from ISO] [--to ISO]\n                   [--sources pagerduty,slack,...] [--limit N] [--format md|json] [--strict]\n\nThe merged, redacted timeline. Default: relevance medium and above, Markdown.\n\n${STRICT_HELP}`,
   trigger: `hindsight trigger --bundle FILE [--format md|json] [--strict]\n\nThe triggering change (or why none), with every candidate ranked and its reasons.\n\n${STRICT_HELP}`,
   validate: `hindsight validate --bundle FILE [--strict]\n\nChecks a context bundle v1. A bundle without a usable incident.id or incident.created_at, with\nanother bundle_version or that is not JSON cannot be analysed: one line names the JSON path,\nexit 2. Otherwise prints "ok" with what the bundle holds, then every problem found (JSON path:\nwhat is wrong, one per line, the first ${LISTED_PROBLEMS}), exit 0: the analysis leaves those\nelements out. With --strict any problem is an error: the first one is printed, exit 2.`,
-  watch: `hindsight watch [--apply] [--listen PORT] [--listen-host HOST] [--once] [--retry-failed] [--config FILE]\n\nRuns unattended: polls PagerDuty (and Opsgenie) for resolved incidents (and, with --listen,\naccepts signed PagerDuty v3 webhooks), harvests each one, drafts the post-mortem (Claude when\nANTHROPIC_API_KEY is set, else the deterministic engine), posts it to the review channel, waits\nfor an approver's approval there, then files the tickets. Posting and filing happen only with\n--apply or HINDSIGHT_WRITE=1; otherwise it stops after drafting. State lives in HINDSIGHT_HOME,\nso a restart resumes where it stopped. SIGTERM/SIGINT finish the current stage and exit 0.`,
-  status: `hindsight status [--format text|json]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets, and the watcher's heartbeat (cycles and polls completed, the last one's time). JSON: { watcher, incidents }; each incident's \`checks\` counts the stage runs that ended.`,
+  watch: `hindsight watch [--apply] [--listen PORT] [--listen-host HOST] [--once] [--retry-failed] [--config FILE] [--database-url URL]\n\nRuns unattended: polls PagerDuty (and Opsgenie) for resolved incidents (and, with --listen,\naccepts signed PagerDuty v3 webhooks), harvests each one, drafts the post-mortem (Claude when\nANTHROPIC_API_KEY is set, else the deterministic engine), posts it to the review channel, waits\nfor an approver's approval there, then files the tickets. Posting and filing happen only with\n--apply or HINDSIGHT_WRITE=1; otherwise it stops after drafting. State lives in HINDSIGHT_HOME,\nso a restart resumes where it stopped. SIGTERM/SIGINT finish the current stage and exit 0.\n\n--database-url postgres://… (or HINDSIGHT_DATABASE_URL) keeps the state in PostgreSQL instead,\nshared by any number of watch replicas: each stage is claimed with a lease (HINDSIGHT_LEASE_SECONDS,\ndefault 60) and done once; a replica that dies loses its lease and another one finishes the stage.`,
+  status: `hindsight status [--format text|json] [--database-url URL]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets, and the watcher's heartbeat (cycles and polls completed, the last one's time). JSON: { watcher, incidents }; each incident's \`checks\` counts the stage runs that ended.`,
+  db: `hindsight db migrate [--database-url URL]\n\nApplies the versioned schema migrations of the watch state: PostgreSQL when --database-url or\nHINDSIGHT_DATABASE_URL is set, else SQLite in HINDSIGHT_HOME. Watchers and the serverless entry\nalso apply them on start; this command is for doing it ahead of a deployment.`,
   serve: `hindsight serve\n\nRuns the MCP server on stdio. Tools: get_incident_context, build_timeline,\nfind_triggering_commit, search_past_rcas, file_tickets, draft_postmortem.\nResources larger than HINDSIGHT_MAX_RESOURCE_BYTES (default 4194304) are refused. Exits 0\nwhen the client closes stdin or goes away.`,
   eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json. The summary\nleads with trigger decisions right/total and false blames (a trigger named where none was\nexpected, or the wrong one), then onsets and leaks, then the check count. Exit 1 when any\ncheck fails, 0 when all pass, 2 on bad input.`,
 };
@@ -329,6 +331,7 @@ async function cmdWatch(argv: string[]): Promise<void> {
     once: { type: 'boolean' },
     'retry-failed': { type: 'boolean' },
     config: { type: 'string' },
+    'database-url': { type: 'string' },
   });
   if (values.help) return out(HELP.watch!);
   let listenPort: number | undefined;
@@ -340,6 +343,10 @@ async function cmdWatch(argv: string[]): Promise<void> {
   const { createLogger } = await import('./watch/logger.js');
   const { watch } = await import('./watch/watch.js');
   const { pauseFromEnv } = await import('./watch/testHooks.js');
+  const { databaseUrlFrom } = await import('./watch/openStore.js');
+  const databaseUrl = databaseUrlFrom(values['database-url'] as string | undefined);
+  const leaseSeconds = Number(process.env.HINDSIGHT_LEASE_SECONDS ?? 60);
+  if (!(leaseSeconds > 0)) throw new InputError(`HINDSIGHT_LEASE_SECONDS must be a positive number (got "${process.env.HINDSIGHT_LEASE_SECONDS}")`);
   const config = loadConfig(process.env, values.config as string | undefined);
   if (!config.credentials.pagerduty && !config.credentials.opsgenie) throw new InputError('watch needs PAGERDUTY_TOKEN or OPSGENIE_API_KEY');
   if (listenPort !== undefined && !config.autonomous.webhookSecret) throw new InputError('--listen needs PAGERDUTY_WEBHOOK_SECRET to verify webhook signatures');
@@ -352,19 +359,21 @@ async function cmdWatch(argv: string[]): Promise<void> {
     listenHost: (values['listen-host'] as string | undefined) ?? '0.0.0.0',
     once: Boolean(values.once),
     retryFailed: Boolean(values['retry-failed']),
+    databaseUrl,
+    leaseMs: leaseSeconds * 1000,
     testPause: pauseFromEnv(process.env, hindsightHome()),
   });
 }
 
 async function cmdStatus(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { format: { type: 'string' } });
+  const { values } = parseFlags(argv, { format: { type: 'string' }, 'database-url': { type: 'string' } });
   if (values.help) return out(HELP.status!);
   const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
-  const { WatchStore } = await import('./watch/watchStore.js');
-  const store = new WatchStore(hindsightHome());
+  const { openWatchStore, databaseUrlFrom } = await import('./watch/openStore.js');
+  const store = await openWatchStore({ home: hindsightHome(), databaseUrl: databaseUrlFrom(values['database-url'] as string | undefined), poolSize: 1 });
   try {
-    const rows = store.list();
-    const watcher = store.watcher();
+    const rows = await store.list();
+    const watcher = await store.watcher();
     if (format === 'json') return out(JSON.stringify({ watcher, incidents: rows }, null, 2));
     if (rows.length === 0) return out('No incidents yet: start `hindsight watch`.');
     const lines = rows.map((r) =>
@@ -382,7 +391,41 @@ async function cmdStatus(argv: string[]): Promise<void> {
     const heartbeat = watcher.lastCycleAt ? `watcher: ${watcher.cycles} cycles, ${watcher.polls} polls, last cycle ${new Date(watcher.lastCycleAt).toISOString()}` : 'watcher: no cycle yet';
     out([heartbeat, 'incident          service             stage      #   next                      slack  tickets', ...lines].join('\n'));
   } finally {
-    store.close();
+    await store.close();
+  }
+}
+
+async function cmdDb(argv: string[]): Promise<void> {
+  const { values, positionals } = parseFlags(argv, { 'database-url': { type: 'string' } }, true);
+  if (values.help || positionals[0] !== 'migrate') {
+    if (values.help) return out(HELP.db!);
+    throw new InputError(`db needs a subcommand: hindsight db migrate [--database-url URL]`);
+  }
+  const { databaseUrlFrom } = await import('./watch/openStore.js');
+  const url = databaseUrlFrom(values['database-url'] as string | undefined);
+  if (url) {
+    const { PostgresWatchStore, describeDatabaseUrl } = await import('./watch/postgresWatchStore.js');
+    const { POSTGRES_MIGRATIONS } = await import('./watch/migrations/postgres.js');
+    const store = await PostgresWatchStore.open(url, { max: 1, migrate: false });
+    try {
+      const applied = await store.migrate();
+      out(`${describeDatabaseUrl(url)}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'} (schema version ${POSTGRES_MIGRATIONS.at(-1)!.version})`);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  const Database = (await import('better-sqlite3')).default;
+  const { migrateSqlite, SQLITE_MIGRATIONS } = await import('./watch/migrations/sqlite.js');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(hindsightHome(), { recursive: true });
+  const db = new Database(join(hindsightHome(), 'hindsight.db'));
+  try {
+    db.pragma('busy_timeout = 5000');
+    const applied = migrateSqlite(db);
+    out(`${join(hindsightHome(), 'hindsight.db')}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'} (schema version ${SQLITE_MIGRATIONS.at(-1)!.version})`);
+  } finally {
+    db.close();
   }
 }
 
@@ -453,6 +496,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void | number>> = {
   doctor: cmdDoctor,
   watch: cmdWatch,
   status: cmdStatus,
+  db: cmdDb,
   timeline: cmdTimeline,
   trigger: cmdTrigger,
   validate: cmdValidate,
