@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MCP_PATH } from '../src/server/http.js';
 import { TIMEOUT_COMMIT_SHA, makeBundle } from './helpers/bundles.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -163,6 +164,8 @@ describe('the package from the registry tarball', () => {
       const expected = JSON.parse(readFileSync(join(ROOT, 'examples', 'sample-incident', 'expected.json'), 'utf8'));
       expect(report.trigger.sha).toBe(expected.trigger.sha);
       expect(readFileSync(join(elsewhere, 'hindsight-demo', 'postmortem.html'), 'utf8')).toContain('<svg');
+      // rendered by @resvg/resvg-js's native package, installed as a dependency of the tarball
+      expect(readFileSync(join(elsewhere, 'hindsight-demo', 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
     });
 
     it('writes a JSON post-mortem of a bundle given by a relative path', () => {
@@ -206,6 +209,42 @@ describe('the package from the registry tarball', () => {
         await client.close();
       }
     });
+  });
+});
+
+describe('the client configurations in the README and docs/clients.md', () => {
+  interface ServerEntry {
+    type?: string;
+    command?: string;
+    args?: string[];
+    url?: string;
+    headers?: Record<string, string>;
+  }
+  const configs = ['README.md', 'docs/clients.md'].flatMap((doc) =>
+    [...readFileSync(join(ROOT, doc), 'utf8').matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((m) => JSON.parse(m[1]!) as { mcpServers?: Record<string, ServerEntry>; servers?: Record<string, ServerEntry>; inputs?: { id: string }[] })
+      .filter((c) => c.mcpServers || c.servers),
+  );
+
+  it('start this package\'s MCP server or reach its HTTP endpoint with a token that is not written in them', () => {
+    expect(configs.length).toBeGreaterThanOrEqual(5);
+    // `npx -y NAME` installs the package NAME and runs its bin of the same name
+    expect(Object.keys(PKG.bin)).toContain(PKG.name);
+    for (const config of configs) {
+      for (const entry of Object.values(config.mcpServers ?? config.servers ?? {})) {
+        if (entry.command) {
+          expect(entry.command).toBe('npx');
+          expect(entry.args).toEqual(['-y', PKG.name, 'serve']);
+        } else {
+          expect(new URL(entry.url!).pathname).toBe(MCP_PATH);
+          expect(entry.headers?.Authorization).toMatch(/^Bearer \$\{[\w:-]+\}$/);
+        }
+        if (config.servers) expect(['stdio', 'http']).toContain(entry.type);
+      }
+      const inputs = new Set((config.inputs ?? []).map((i) => i.id));
+      const used = [...JSON.stringify(config).matchAll(/\$\{input:([\w-]+)\}/g)].map((m) => m[1]);
+      expect(used.filter((id) => !inputs.has(id!))).toEqual([]);
+    }
   });
 });
 
