@@ -18,6 +18,8 @@ const LISTED_INCIDENTS = 50;
 export interface ResourceOptions {
   /** resources larger than this many bytes are refused; their size is still listed */
   maxResourceBytes: number;
+  /** renders a resource off the main thread (the server's worker pool); absent: in process */
+  read?: (resource: string, incidentId: string, signal?: AbortSignal) => Promise<string>;
 }
 
 export function resourceNotFound(uri: string, why: string): McpError {
@@ -81,13 +83,13 @@ export function registerResources(server: McpServer, deps: ToolDeps, options: Re
       }),
       complete: { incident_id: async (value) => deps.store.listIncidents(LISTED_INCIDENTS).map((i) => i.id).filter((id) => id.startsWith(value)) },
     });
-    server.registerResource(resource.name, template, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, variables) => {
+    server.registerResource(resource.name, template, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, variables, ctx) => {
       const raw = variables.incident_id;
       const id = decodeURIComponent(Array.isArray(raw) ? raw[0]! : raw!);
       const stored = deps.store.bundleBytes(id);
       if (stored === null) throw resourceNotFound(uri.href, `no stored incident "${id}"`);
       if (resource.servesWholeBundle && stored > limit) throw resourceTooLarge(uri.href, stored, limit, resource.tooLargeHint);
-      const text = resource.read(id, deps);
+      const text = options.read ? await options.read(resource.name, id, ctx.mcpReq.signal) : resource.read(id, deps);
       const size = byteLength(text);
       if (size > limit) throw resourceTooLarge(uri.href, size, limit, resource.tooLargeHint);
       return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text }] };

@@ -6,7 +6,8 @@ import { redactSecrets } from '../core/redact.js';
 import { loadPromptFiles, renderPrompt, type PromptFile } from '../io/promptFiles.js';
 import { DEFAULT_MAX_RESOURCE_BYTES, registerResources } from '../resources/index.js';
 import { TOOLS, ToolError, parseToolInput, toolByName, toolJsonSchemas, type ToolDefinition, type ToolDeps } from '../tools/index.js';
-import { isDestructive, type ToolContext } from '../tools/defineTool.js';
+import { CancelledError, isDestructive, type ToolContext } from '../tools/defineTool.js';
+import type { WorkRunner } from './workerPool.js';
 
 export { DEFAULT_MAX_RESOURCE_BYTES } from '../resources/index.js';
 import { ENGINE_VERSION } from '../core/analyze.js';
@@ -25,13 +26,19 @@ export function quoteInput(text: string): string {
   return text.length <= QUOTE_LIMIT ? text : `${text.slice(0, QUOTE_LIMIT)}… (${text.length} characters)`;
 }
 
+/** An error never carries more than this: a huge argument is quoted, not echoed back. */
+const MAX_ERROR_CHARS = 1000;
+
 export function toolErrorResult(message: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: redactSecrets(message) }] };
+  const text = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}… (error message cut at ${MAX_ERROR_CHARS} characters)` : message;
+  return { isError: true, content: [{ type: 'text', text: redactSecrets(text) }] };
 }
 
 export interface ServerOptions {
   /** resources larger than this are refused (default DEFAULT_MAX_RESOURCE_BYTES) */
   maxResourceBytes?: number;
+  /** runs tool calls and resource reads off the main thread (worker pool); absent: in process */
+  runner?: WorkRunner;
 }
 
 let promptFiles: PromptFile[] | null = null;
@@ -65,7 +72,8 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
   const annotationsOf = (tool: ToolDefinition) => {
     // a tool that may write (e.g. file_tickets with writes enabled) is destructive and not read-only
     const destructive = isDestructive(tool, deps);
-    return { title: tool.title, readOnlyHint: tool.readOnly && !destructive, destructiveHint: destructive, idempotentHint: true, openWorldHint: destructive };
+    const openWorld = destructive || (tool.openWorld?.(deps) ?? false);
+    return { title: tool.title, readOnlyHint: tool.readOnly && !destructive, destructiveHint: destructive, idempotentHint: true, openWorldHint: openWorld };
   };
 
   const runTool = async (tool: ToolDefinition, rawArgs: unknown, mcp: ServerContext, progressToken: string | number | undefined): Promise<CallToolResult> => {
@@ -81,7 +89,7 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
             }
           : {}),
       };
-      const result = await tool.handler(args as never, deps, ctx);
+      const result = options.runner ? await options.runner.runTool(tool, args, ctx) : await tool.handler(args as never, deps, ctx);
       const structured = z.object(tool.outputSchema).safeParse(result.structured);
       if (!structured.success) {
         const issue = structured.error.issues[0]!;
@@ -89,6 +97,7 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
       }
       return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
     } catch (err) {
+      if (err instanceof CancelledError) return toolErrorResult(`${tool.name} was cancelled; nothing was stored`);
       if (err instanceof ToolError) return toolErrorResult(err.message);
       return toolErrorResult(`internal error in ${tool.name}: ${(err as Error).message}`);
     }
@@ -127,7 +136,10 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
     return sdkScopeChallenge(context);
   };
 
-  registerResources(server, deps, { maxResourceBytes: options.maxResourceBytes ?? DEFAULT_MAX_RESOURCE_BYTES });
+  registerResources(server, deps, {
+    maxResourceBytes: options.maxResourceBytes ?? DEFAULT_MAX_RESOURCE_BYTES,
+    ...(options.runner ? { read: (name: string, id: string, signal?: AbortSignal) => options.runner!.readResource(name, id, signal) } : {}),
+  });
 
   promptFiles ??= loadPromptFiles();
   for (const prompt of promptFiles) {

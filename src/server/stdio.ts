@@ -3,36 +3,16 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { IncidentStore, hindsightHome } from '../store/incidentStore.js';
 import { createServer, DEFAULT_MAX_RESOURCE_BYTES } from './createServer.js';
 import { LineTransport } from './lineTransport.js';
-import { loadConfig, type HarvestConfig } from '../harvest/config.js';
 import { redactSecrets } from '../core/redact.js';
-import { harvestIncident } from '../harvest/harvest.js';
 import type { ToolDeps } from '../tools/defineTool.js';
-import { ticketDeps } from '../tickets/tickets.js';
-import { ticketStatusReaderFor } from '../history/ticketStatus.js';
 import { InputError } from '../io/files.js';
+import { environmentDeps } from './environmentDeps.js';
+import { WorkerPool, workerCountFromEnvironment, type WorkRunner } from './workerPool.js';
 
-/**
- * Live harvesting for get_incident_context, configured from the environment (and config file);
- * when it is off, why (for the tool's error message).
- */
-export function harvesterFromEnvironment(): Pick<ToolDeps, 'harvest' | 'harvestUnavailable'> {
-  let config: HarvestConfig;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    const why = `the harvest configuration is invalid: ${redactSecrets((err as Error).message)}`;
-    process.stderr.write(`hindsight: live harvesting disabled: ${why}\n`);
-    return { harvestUnavailable: why };
-  }
-  if (!config.credentials.pagerduty && !config.credentials.opsgenie) {
-    return { harvestUnavailable: 'no incident source credentials are set: PAGERDUTY_TOKEN or OPSGENIE_API_KEY is missing in the server\'s environment' };
-  }
-  return {
-    harvest: async (incidentId) => {
-      const { bundle } = await harvestIncident(incidentId, config, { log: (m) => process.stderr.write(`hindsight: ${m}\n`) });
-      return bundle;
-    },
-  };
+/** Tool calls run on worker threads unless HINDSIGHT_WORKERS=0. */
+function workRunner(): WorkRunner | undefined {
+  const n = workerCountFromEnvironment(process.env);
+  return n > 0 ? new WorkerPool(n, process.cwd()) : undefined;
 }
 
 export function maxResourceBytesFromEnvironment(): number {
@@ -41,17 +21,6 @@ export function maxResourceBytesFromEnvironment(): number {
   const n = Number(raw);
   if (Number.isInteger(n) && n > 0) return n;
   throw new InputError(`HINDSIGHT_MAX_RESOURCE_BYTES: not a positive integer: "${raw}"`);
-}
-
-/** Real ticket filing for file_tickets (used only when writes are enabled), and ticket states for "Seen before". */
-export function ticketsFromEnvironment(): Pick<ToolDeps, 'ticketFiler' | 'ticketTarget' | 'ticketStatus'> {
-  try {
-    const config = loadConfig(process.env);
-    const ticketStatus = ticketStatusReaderFor({ github: config.credentials.github, jira: config.autonomous.jira, timeoutMs: config.http.timeoutMs });
-    return { ...ticketDeps(config, { log: (m) => process.stderr.write(`hindsight: ${m}\n`) }), ...(ticketStatus ? { ticketStatus } : {}) };
-  } catch {
-    return {};
-  }
 }
 
 export async function runStdioServer(): Promise<void> {
@@ -63,14 +32,14 @@ export async function runStdioServer(): Promise<void> {
     store,
     writesEnabled: process.env.HINDSIGHT_WRITE === '1',
     cwd: process.cwd(),
-    ...harvesterFromEnvironment(),
-    ...ticketsFromEnvironment(),
+    ...environmentDeps(),
   };
   const transport = new LineTransport();
   let stopping = false;
   // serveStdio answers both the 2025 handshake (initialize) and MCP 2026-07-28 (server/discover,
   // per-request envelope), building one server per connection from this factory.
-  const handle = serveStdio(() => createServer(deps, { maxResourceBytes }), {
+  const runner = workRunner();
+  const handle = serveStdio(() => createServer(deps, { maxResourceBytes, ...(runner ? { runner } : {}) }), {
     transport,
     onerror: (err) => process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`),
   });
@@ -80,6 +49,7 @@ export async function runStdioServer(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await handle.close().catch(() => undefined);
+    await runner?.close();
     store.close();
     process.exit(0);
   };
@@ -100,10 +70,10 @@ export async function runHttpServer(portFlag: string | undefined): Promise<void>
     store,
     writesEnabled: process.env.HINDSIGHT_WRITE === '1',
     cwd: process.cwd(),
-    ...harvesterFromEnvironment(),
-    ...ticketsFromEnvironment(),
+    ...environmentDeps(),
   };
-  const running = await startHttpServer(config, () => createServer(deps, { maxResourceBytes }), (err) =>
+  const runner = workRunner();
+  const running = await startHttpServer(config, () => createServer(deps, { maxResourceBytes, ...(runner ? { runner } : {}) }), (err) =>
     process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`),
   );
   let stopping = false;
@@ -111,6 +81,7 @@ export async function runHttpServer(portFlag: string | undefined): Promise<void>
     if (stopping) return;
     stopping = true;
     await running.close();
+    await runner?.close();
     store.close();
     process.exit(0);
   };

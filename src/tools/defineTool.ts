@@ -34,6 +34,8 @@ export interface ToolContext {
   confirm?: (message: string) => Promise<boolean>;
   /** aborted when the client cancels the call: stop, and store nothing */
   signal?: AbortSignal;
+  /** true once the call is cancelled; readable between two synchronous steps (a worker's flag) */
+  cancelled?: () => boolean;
   /** reports progress when the client asked for it (a progress token); absent otherwise */
   progress?: (progress: number, total: number, message: string) => void;
 }
@@ -53,6 +55,8 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   readOnly: boolean;
   /** may destroy or overwrite external state; a function decides from the server's deps (e.g. writes enabled) */
   destructive?: boolean | ((deps: ToolDeps) => boolean);
+  /** reaches systems outside the server (e.g. harvests live from the vendors); a destructive tool always does */
+  openWorld?: (deps: ToolDeps) => boolean;
   inputSchema: I;
   outputSchema: O;
   handler: (input: z.infer<z.ZodObject<I>>, deps: ToolDeps, ctx?: ToolContext) => Promise<ToolResult<z.infer<z.ZodObject<O>>>>;
@@ -61,6 +65,16 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
 /** A failure the caller can act on (unknown incident, bad bundle): reported as a tool error. */
 export class ToolError extends Error {
   override name = 'ToolError';
+}
+
+/** Thrown by a tool that stops because its call was cancelled. */
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+}
+
+/** Stops the call here if it was cancelled: checked before anything is stored. */
+export function stopIfCancelled(ctx: ToolContext | undefined): void {
+  if (ctx?.cancelled?.() || ctx?.signal?.aborted) throw new CancelledError('cancelled by the client');
 }
 
 /** The destructive flag for these deps (the MCP destructiveHint). */

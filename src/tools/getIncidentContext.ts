@@ -6,7 +6,7 @@ import { withholdText } from '../core/instructions.js';
 import { Redactor } from '../core/redact.js';
 import { formatMs } from '../core/time.js';
 import { InputError, readBundleFile } from '../io/files.js';
-import { defineTool, ToolError } from './defineTool.js';
+import { defineTool, stopIfCancelled, ToolError } from './defineTool.js';
 
 export const getIncidentContext = defineTool({
   name: 'get_incident_context',
@@ -16,6 +16,7 @@ export const getIncidentContext = defineTool({
     'Later tools take only the incident_id. With only incident_id, returns the summary of an incident already stored.',
   toolset: 'context',
   readOnly: false,
+  openWorld: (deps) => deps.harvest !== undefined,
   inputSchema: {
     bundle_path: z.string().optional().describe('Path to a context bundle v1 JSON file (absolute, or relative to the server\'s working directory)'),
     bundle: z.record(z.string(), z.unknown()).optional().describe('An inline context bundle v1 object, instead of bundle_path'),
@@ -43,15 +44,17 @@ export const getIncidentContext = defineTool({
     data_gaps: z.array(z.string()),
     stored: z.boolean(),
   },
-  async handler(input, deps) {
+  async handler(input, deps, ctx) {
     const given = [input.bundle_path, input.bundle, input.incident_id].filter((v) => v !== undefined).length;
     if (input.incident_id !== undefined && (input.bundle_path !== undefined || input.bundle !== undefined)) throw new ToolError('pass incident_id alone, or a bundle');
     if (given === 0) throw new ToolError('pass one of bundle_path, bundle or incident_id');
     if (input.bundle_path !== undefined && input.bundle !== undefined) throw new ToolError('pass bundle_path or bundle, not both');
     let bundle: Bundle;
     let stored = false;
+    const step = (n: number, message: string) => ctx?.progress?.(n, 3, message);
     try {
       if (input.bundle_path !== undefined) {
+        step(0, 'reading and parsing the bundle');
         bundle = readBundleFile(isAbsolute(input.bundle_path) ? input.bundle_path : resolve(deps.cwd, input.bundle_path));
       } else if (input.bundle !== undefined) {
         bundle = readBundle(input.bundle).bundle;
@@ -67,11 +70,14 @@ export const getIncidentContext = defineTool({
         const found = input.refresh ? null : deps.store.getBundle(input.incident_id!);
         if (found) bundle = found;
         else if (deps.harvest) {
+          step(0, 'harvesting the incident from the vendors');
           try {
             bundle = await deps.harvest(input.incident_id!);
           } catch (err) {
             throw new ToolError(`could not harvest incident "${input.incident_id}": ${(err as Error).message}`);
           }
+          step(1, 'harvested; storing');
+          stopIfCancelled(ctx);
           deps.store.saveBundle(bundle);
           stored = true;
         } else throw new ToolError(`unknown incident "${input.incident_id}": pass bundle_path or bundle to load it, or configure vendor credentials to harvest it`);
@@ -82,9 +88,12 @@ export const getIncidentContext = defineTool({
       throw err;
     }
     if (input.bundle_path !== undefined || input.bundle !== undefined) {
+      step(1, 'validated; storing');
+      stopIfCancelled(ctx);
       deps.store.saveBundle(bundle);
       stored = true;
     }
+    step(2, 'summarising');
     const facts = collectFacts(bundle);
     const s = bundle.sources ?? {};
     const repos = s.github?.repos ?? [];
@@ -110,6 +119,7 @@ export const getIncidentContext = defineTool({
       stored,
     };
     const safe = new Redactor(facts.people.aliases()).redactDeep(summary);
+    step(3, 'done');
     const c = safe.counts;
     const leftOut = skippedOf(bundle).reduce((n, k) => n + k.count, 0);
     return {
