@@ -43,7 +43,7 @@ Usage:
                                                Slack review -> approval -> tickets
   hindsight status [--format text|json]        incidents known to watch and their stages
   hindsight db migrate [--database-url URL]    apply the watch state's schema migrations
-  hindsight serve                              MCP server on stdio (for Claude Desktop, IDEs)
+  hindsight serve [--http PORT]                MCP server on stdio (Claude Desktop, IDEs) or HTTP (a team)
   hindsight eval DIR                           score the analysis on labelled incidents
                                                (DIR/*/bundle.json + expected.json)
   hindsight history import PATH...             import past post-mortems (Markdown, HTML, JSON)
@@ -69,7 +69,7 @@ const HELP: Record<string, string> = {
   watch: `hindsight watch [--apply] [--listen PORT] [--listen-host HOST] [--once] [--retry-failed] [--config FILE] [--database-url URL]\n\nRuns unattended: polls PagerDuty (and Opsgenie) for resolved incidents (and, with --listen,\naccepts signed PagerDuty v3 webhooks), harvests each one, drafts the post-mortem (Claude when\nANTHROPIC_API_KEY is set, else the deterministic engine), posts it to the review channel, waits\nfor an approver's approval there, then files the tickets. Posting and filing happen only with\n--apply or HINDSIGHT_WRITE=1; otherwise it stops after drafting. State lives in HINDSIGHT_HOME,\nso a restart resumes where it stopped. SIGTERM/SIGINT finish the current stage and exit 0.\n\n--database-url postgres://… (or HINDSIGHT_DATABASE_URL) keeps the state in PostgreSQL instead,\nshared by any number of watch replicas: each stage is claimed with a lease (HINDSIGHT_LEASE_SECONDS,\ndefault 60) and done once; a replica that dies loses its lease and another one finishes the stage.`,
   status: `hindsight status [--format text|json] [--database-url URL]\n\nLists the incidents the watcher knows, their stage, attempts, next retry, Slack message and tickets, and the watcher's heartbeat (cycles and polls completed, the last one's time). JSON: { watcher, incidents }; each incident's \`checks\` counts the stage runs that ended.`,
   db: `hindsight db migrate [--database-url URL]\n\nApplies the versioned schema migrations of the watch state: PostgreSQL when --database-url or\nHINDSIGHT_DATABASE_URL is set, else SQLite in HINDSIGHT_HOME. Watchers and the serverless entry\nalso apply them on start; this command is for doing it ahead of a deployment.`,
-  serve: `hindsight serve\n\nRuns the MCP server on stdio. Tools: get_incident_context, build_timeline,\nfind_triggering_commit, search_past_rcas, file_tickets, draft_postmortem.\nResources larger than HINDSIGHT_MAX_RESOURCE_BYTES (default 4194304) are refused. Exits 0\nwhen the client closes stdin or goes away.`,
+  serve: `hindsight serve [--http PORT]\n\nRuns the MCP server on stdio (exits 0 when the client closes stdin or goes away), or with\n--http PORT (or HINDSIGHT_HTTP_PORT) over Streamable HTTP at /mcp for a team. Tools:\nget_incident_context, build_timeline, find_triggering_commit, search_past_rcas, file_tickets,\ndraft_postmortem. Resources larger than HINDSIGHT_MAX_RESOURCE_BYTES (default 4194304) are refused.\n\nHTTP settings (environment):\n  HINDSIGHT_HTTP_HOST            bind address (default 127.0.0.1)\n  HINDSIGHT_HTTP_PUBLIC_URL      the endpoint's public URL = the token audience (default http://HOST:PORT/mcp)\n  HINDSIGHT_HTTP_TOKEN           static bearer token (small teams); HINDSIGHT_HTTP_TOKEN_SCOPES (default\n                                 "hindsight:read hindsight:write")\n  HINDSIGHT_HTTP_ISSUER          OAuth authorization server; JWTs are checked against HINDSIGHT_HTTP_JWKS_URL\n                                 (default ISSUER/.well-known/jwks.json), or opaque tokens by\n                                 HINDSIGHT_HTTP_INTROSPECTION_URL with HINDSIGHT_HTTP_CLIENT_ID/SECRET\n  HINDSIGHT_HTTP_ALLOWED_ORIGINS, HINDSIGHT_HTTP_ALLOWED_HOSTS   extra hostnames (DNS rebinding checks)\n  HINDSIGHT_HTTP_MAX_BODY_BYTES  largest request body (default 67108864)\n  HINDSIGHT_HTTP_INSECURE_NO_AUTH=1  no token (loopback only, for tests)\nWithout a token setting the server refuses to start. Every call needs the hindsight:read scope;\nfile_tickets with writes enabled (HINDSIGHT_WRITE=1) needs hindsight:write. GET /healthz answers\nwithout a token; /.well-known/oauth-protected-resource/mcp is the RFC 9728 metadata.`,
   eval: `hindsight eval DIR [--format text|json]\n\nScores the analysis on every DIR/*/bundle.json against DIR/*/expected.json. The summary\nleads with trigger decisions right/total and false blames (a trigger named where none was\nexpected, or the wrong one), then onsets and leaks, then the check count. Exit 1 when any\ncheck fails, 0 when all pass, 2 on bad input.`,
 };
 
@@ -430,10 +430,11 @@ async function cmdDb(argv: string[]): Promise<void> {
 }
 
 async function cmdServe(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, {});
+  const { values } = parseFlags(argv, { http: { type: 'string' } });
   if (values.help) return out(HELP.serve!);
-  const { runStdioServer } = await import('./server/stdio.js');
-  await runStdioServer();
+  const server = await import('./server/stdio.js');
+  if (values.http !== undefined || process.env.HINDSIGHT_HTTP_PORT) await server.runHttpServer(values.http as string | undefined);
+  else await server.runStdioServer();
 }
 
 async function cmdEval(argv: string[]): Promise<number | void> {
