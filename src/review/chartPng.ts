@@ -8,7 +8,8 @@
 // still drawn and `font` is null, so callers can say the labels are missing.
 import { existsSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
-import type { Analysis } from '../core/analyze.js';
+import { analyzeBundle, type Analysis } from '../core/analyze.js';
+import type { Bundle } from '../core/bundle.js';
 import { metricCharts, type MetricChart } from '../core/charts.js';
 import { renderChartSvg, renderHtml } from '../core/html.js';
 import type { Report } from '../core/report.js';
@@ -92,4 +93,9 @@ export function reviewVisuals(analysis: Analysis, report: Report, log: (message:
     log(`chart PNG not rendered: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`);
   }
   return { html: renderHtml(report, metricCharts(analysis, report)), chartPng };
+}
+
+/** reviewVisuals from the stored bundle (the analysis is run again; the report may be the LLM's). */
+export function reviewVisualsOfBundle(bundle: Bundle, report: Report, log: (message: string) => void = () => {}): { html: string; chartPng: Buffer | null } {
+  return reviewVisuals(analyzeBundle(bundle), report, log);
 }
