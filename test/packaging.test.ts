@@ -17,7 +17,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_PATH } from '../src/server/http.js';
-import { TIMEOUT_COMMIT_SHA, makeBundle } from './helpers/bundles.js';
+import { INCIDENT_ID, TIMEOUT_COMMIT_SHA, makeBundle } from './helpers/bundles.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -205,6 +205,14 @@ describe('the package from the registry tarball', () => {
         expect(text).toContain('five-whys analysis for incident P1');
         const { tools } = await client.listTools();
         expect(tools.map((t) => t.name)).toContain('draft_postmortem');
+        // bundle loading runs in the server's worker threads, a separate script in the package
+        writeFileSync(join(elsewhere, 'served.json'), JSON.stringify(makeBundle()));
+        const loaded = await client.callTool({
+          name: 'get_incident_context',
+          arguments: { bundle_path: join(elsewhere, 'served.json') },
+        });
+        expect(loaded.isError).not.toBe(true);
+        expect((loaded.structuredContent as { incident_id?: string } | undefined)?.incident_id).toBe(INCIDENT_ID);
       } finally {
         await client.close();
       }
