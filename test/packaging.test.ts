@@ -1,9 +1,11 @@
 // The package as a user gets it from the registry: `npm pack` of the dist/ that `npm test` has just
-// built, installed from the tarball into a fresh project, and run from an unrelated directory.
+// built (packed with --ignore-scripts: prepack would rebuild the dist/ other tests are running),
+// installed from the tarball into a fresh project, and run from an unrelated directory.
 //
 // The fresh project installs with `npm ci` from a lockfile holding the tarball plus the
 // production entries of this repository's package-lock.json (devDependencies left out, so a
-// runtime import of a dev-only package fails here), fetched through the npm cache.
+// runtime import of a dev-only package fails here), read from the npm cache that installing this
+// repository filled (the registry is asked only for what the cache lacks).
 // `--ignore-scripts` skips better-sqlite3's two-minute source build; its compiled addon is copied
 // from this repository instead, which is the only file the test puts there itself.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
