@@ -6,10 +6,12 @@ import { redactSecrets, Redactor } from '../core/redact.js';
 import { InputError } from '../io/files.js';
 import { IncidentStore, hindsightHome } from '../store/incidentStore.js';
 import { normalizeDate, normalizeSeverity } from './features.js';
-import { importPaths, parsePostmortem, postmortemFiles } from './import.js';
-import { pastOfStored, searchHistory, UnknownIncidentError } from './service.js';
+import { historyOf } from './backend.js';
+import { contentHash, importPaths, importPathsInto, parsePostmortem, postmortemFiles } from './import.js';
+import { searchConfiguredHistory, UnknownIncidentError } from './service.js';
 import type { PineconeHistory } from './pinecone.js';
-import type { HistoryFilter, SimilarPast } from './types.js';
+import type { HistoryQuery } from './query.js';
+import type { HistoryFilter, PastIncident, SimilarPast } from './types.js';
 
 type Out = (text: string) => void;
 
@@ -31,20 +33,23 @@ search   similar past incidents, for a text (an error message, a config key, a d
 show     one past incident as the history holds it.
 list     the most recent past incidents.
 
-Data lives in HINDSIGHT_HOME (default ~/.hindsight). With PINECONE_API_KEY set, imports are also
-upserted to Pinecone (indexes PINECONE_INDEX, default hindsight-history, and <index>-sparse,
+Data lives in HINDSIGHT_HOME (default ~/.hindsight). With HINDSIGHT_DATABASE_URL=postgres://…
+set, the history lives in PostgreSQL instead (schema hindsight_history, migrated on first use),
+shared by every process and replica using that database. With PINECONE_API_KEY set, imports are
+also upserted to Pinecone (indexes PINECONE_INDEX, default hindsight-history, and <index>-sparse,
 namespace PINECONE_NAMESPACE, default "default") and search reads from there; create the
 indexes once with \`hindsight history init-index\`.`;
 
-export const EVAL_HISTORY_HELP = `hindsight eval-history DIR [--limit K] [--backend sqlite|pinecone] [--format text|json]
+export const EVAL_HISTORY_HELP = `hindsight eval-history DIR [--limit K] [--backend sqlite|postgres|pinecone] [--format text|json]
 
 Scores similar-incident search on a labelled history set: DIR/corpus/ (past post-mortems, any
 importable format), DIR/queries/ (new incidents, same formats) and DIR/labels.json:
   { "queries": { "queries/q001.md": ["corpus/a.md"], ... } }
 (paths relative to DIR: for each query, the past post-mortems that describe the same failure).
 Imports the corpus into a temporary in-memory store and prints recall@1, recall@5 and MRR.
---backend pinecone upserts the corpus to Pinecone (PINECONE_API_KEY, PINECONE_INDEX; use a
-dedicated PINECONE_NAMESPACE) and queries it there.`;
+--backend postgres imports it into a throwaway schema of HINDSIGHT_DATABASE_URL's database
+(dropped at the end) and queries it there. --backend pinecone upserts the corpus to Pinecone
+(PINECONE_API_KEY, PINECONE_INDEX; use a dedicated PINECONE_NAMESPACE) and queries it there.`;
 
 function positiveInt(name: string, value: string | boolean | undefined, fallback: number, max = 100): number {
   if (value === undefined) return fallback;
@@ -106,15 +111,14 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       const s = store();
       try {
         const started = performance.now();
-        const summary = importPaths(s.history, positionals);
-        const remote = await pinecone();
-        if (remote && summary.ids.length) await remote.upsert(summary.ids.map((id) => s.history.get(id)!).filter(Boolean));
+        const history = historyOf(s);
+        const summary = await importPathsInto(history, positionals);
         const seconds = (performance.now() - started) / 1000;
         const failed = summary.failed.map((f) => ({ path: f.path, problem: redactSecrets(f.problem) }));
         if (format === 'json') out(JSON.stringify({ ...summary, failed, seconds: Number(seconds.toFixed(3)) }, null, 2));
         else {
           for (const f of failed) process.stderr.write(`hindsight: skipped ${f.path}: ${f.problem}\n`);
-          out(`imported ${summary.imported}, updated ${summary.updated}, unchanged ${summary.unchanged}, failed ${failed.length} (${summary.files} files; ${s.history.count()} past incidents in the history)`);
+          out(`imported ${summary.imported}, updated ${summary.updated}, unchanged ${summary.unchanged}, failed ${failed.length} (${summary.files} files; ${await history.count()} past incidents in the history)`);
         }
         return failed.length ? 1 : 0;
       } finally {
@@ -141,15 +145,7 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       const s = store();
       try {
         const limit = positiveInt('limit', values.limit, 5, 50);
-        const remote = await pinecone();
-        let results: SimilarPast[];
-        if (remote) {
-          const incidentId = values.incident as string | undefined;
-          const past = incidentId ? pastOfStored(s, incidentId) : null;
-          if (incidentId && !past) throw new InputError(`unknown incident "${incidentId}"`);
-          const query = past ? s.history.queryFromIncident(past) : s.history.queryFromText(text);
-          results = await remote.search(query, filter, limit);
-        } else results = searchHistory(s, { query: text || undefined, incidentId: values.incident as string | undefined, filter, limit });
+        const results = await searchConfiguredHistory(s, { query: text || undefined, incidentId: values.incident as string | undefined, filter, limit });
         // imported post-mortems are other people's text: secrets never leave the process
         out(format === 'json' ? JSON.stringify(new Redactor().redactDeep({ query: text, incident_id: values.incident ?? null, results: results.map(resultJson) }), null, 2) : redactSecrets(resultLines(results).join('\n')));
         return 0;
@@ -167,7 +163,7 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       if (!id) throw new InputError('history show needs an incident id');
       const s = store();
       try {
-        const p = s.history.get(id);
+        const p = await historyOf(s).get(id);
         if (!p) throw new InputError(`unknown past incident "${id}"`);
         const { body: _body, ...shown } = p;
         out(JSON.stringify(new Redactor().redactDeep(shown), null, 2));
@@ -190,7 +186,7 @@ export async function cmdHistory(argv: string[], out: Out): Promise<number> {
       if (values.help) return (out(HISTORY_HELP), 0);
       const s = store();
       try {
-        const rows = s.history.list(positiveInt('limit', values.limit, 50, 10_000));
+        const rows = await historyOf(s).list(positiveInt('limit', values.limit, 50, 10_000));
         out(rows.length ? rows.map((r) => `${r.id}  ${r.date?.slice(0, 10) ?? '----------'}  ${r.severity ?? '    '}  ${r.title}`).join('\n') : 'No past incidents: import some with `hindsight history import PATH`.');
         return 0;
       } finally {
@@ -211,8 +207,22 @@ export interface HistoryEvalResult {
   misses: Array<{ query: string; expected: string[]; got: string[] }>;
 }
 
-/** Imports DIR/corpus into an in-memory store (and Pinecone when given) and scores every labelled query. */
-export async function evalHistory(dir: string, k = 5, remote: PineconeHistory | null = null): Promise<HistoryEvalResult> {
+/** Another history to score instead of the in-memory SQLite one: the corpus is upserted to it, the queries asked of it. */
+export interface EvalTarget {
+  upsert(incidents: readonly PastIncident[]): Promise<unknown>;
+  search(query: HistoryQuery, filter: HistoryFilter, limit: number): Promise<SimilarPast[]>;
+}
+
+/** A Postgres history as an eval target (content hashes from the incidents themselves). */
+export function postgresEvalTarget(db: import('./postgresIndex.js').PostgresHistory): EvalTarget {
+  return {
+    upsert: (incidents) => db.upsertMany(incidents.map((incident) => ({ incident, contentHash: contentHash(JSON.stringify(incident)), source: null }))),
+    search: (query, filter, limit) => db.search(query, filter, limit),
+  };
+}
+
+/** Imports DIR/corpus into an in-memory store (and the target when given) and scores every labelled query. */
+export async function evalHistory(dir: string, k = 5, remote: EvalTarget | null = null): Promise<HistoryEvalResult> {
   const labelsPath = join(dir, 'labels.json');
   if (!existsSync(labelsPath)) throw new InputError(`${labelsPath}: no such file (see hindsight eval-history --help)`);
   let labels: Record<string, string[]>;
@@ -274,10 +284,25 @@ export async function cmdEvalHistory(argv: string[], out: Out): Promise<number> 
   if (!dir) throw new InputError('eval-history needs a directory: hindsight eval-history DIR');
   if (!existsSync(dir)) throw new InputError(`${dir}: no such directory`);
   const format = oneOf('format', values.format as string | undefined, ['text', 'json'] as const, 'text');
-  const backend = oneOf('backend', values.backend as string | undefined, ['sqlite', 'pinecone'] as const, 'sqlite');
-  const remote = backend === 'pinecone' ? await pinecone() : null;
-  if (backend === 'pinecone' && !remote) throw new InputError('--backend pinecone needs PINECONE_API_KEY');
-  const result = await evalHistory(dir, positiveInt('limit', values.limit, 5, 50), remote);
+  const backend = oneOf('backend', values.backend as string | undefined, ['sqlite', 'postgres', 'pinecone'] as const, 'sqlite');
+  const limit = positiveInt('limit', values.limit, 5, 50);
+  let result: HistoryEvalResult;
+  if (backend === 'postgres') {
+    const url = process.env.HINDSIGHT_DATABASE_URL?.trim();
+    if (!url || !/^postgres(ql)?:\/\//i.test(url)) throw new InputError('--backend postgres needs HINDSIGHT_DATABASE_URL=postgres://…');
+    const { PostgresHistory } = await import('./postgresIndex.js');
+    const db = new PostgresHistory({ url, schema: `hindsight_eval_${contentHash(`${process.pid}:${Date.now()}:${Math.random()}`).slice(0, 12)}` });
+    try {
+      result = await evalHistory(dir, limit, postgresEvalTarget(db));
+    } finally {
+      await db.dropSchema().catch(() => {});
+      await db.close();
+    }
+  } else {
+    const remote = backend === 'pinecone' ? await pinecone() : null;
+    if (backend === 'pinecone' && !remote) throw new InputError('--backend pinecone needs PINECONE_API_KEY');
+    result = await evalHistory(dir, limit, remote);
+  }
   if (format === 'json') out(JSON.stringify(result, null, 2));
   else {
     if (values.verbose) for (const m of result.misses) out(`miss ${m.query}: expected ${m.expected.join(', ')}; got ${m.got.join(', ') || 'nothing'}`);

@@ -7,6 +7,7 @@ import { extractIncident } from './document.js';
 import { parseHtml } from './html.js';
 import { HistoryFormatError, parseJsonIncidents } from './json.js';
 import { parseMarkdown } from './markdown.js';
+import type { HistoryBackend } from './backend.js';
 import type { HistoryIndex } from './sqliteIndex.js';
 import type { PastIncident } from './types.js';
 
@@ -115,4 +116,49 @@ function importFile(index: HistoryIndex, path: string, summary: ImportSummary, n
       summary.ids.push(incident.id);
     }
   });
+}
+
+/** importPaths into any history backend (Postgres, Pinecone, SQLite): one read, parse and upsert round per batch. */
+export async function importPathsInto(history: HistoryBackend, paths: readonly string[], now: Date = new Date()): Promise<ImportSummary> {
+  const summary: ImportSummary = { files: 0, imported: 0, updated: 0, unchanged: 0, failed: [], ids: [] };
+  const files = postmortemFiles(paths, summary.failed);
+  const seen = new Set<string>();
+  for (let start = 0; start < files.length; start += BATCH) {
+    const read: Array<{ path: string; text: string; hash: string }> = [];
+    for (const path of files.slice(start, start + BATCH)) {
+      summary.files++;
+      try {
+        const text = readFileSync(path, 'utf8');
+        read.push({ path, text, hash: contentHash(text) });
+      } catch (err) {
+        summary.failed.push({ path, problem: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+      }
+    }
+    const known = await history.knownContent(read.map((r) => r.hash));
+    const items: Array<{ incident: PastIncident; contentHash: string; source: string }> = [];
+    for (const { path, text, hash } of read) {
+      if (known.has(hash) || seen.has(hash)) {
+        summary.unchanged++;
+        continue;
+      }
+      seen.add(hash);
+      let incidents: PastIncident[];
+      try {
+        incidents = parsePostmortem(path, text);
+      } catch (err) {
+        summary.failed.push({ path, problem: (err as Error).message.split('\n')[0]!.slice(0, 300) });
+        continue;
+      }
+      incidents.forEach((incident, i) => items.push({ incident, contentHash: incidents.length === 1 ? hash : `${hash}:${i}`, source: path }));
+    }
+    const results = await history.upsertMany(items, now);
+    results.forEach((result, i) => {
+      if (result === 'unchanged') summary.unchanged++;
+      else {
+        summary[result]++;
+        summary.ids.push(items[i]!.incident.id);
+      }
+    });
+  }
+  return summary;
 }

@@ -3,8 +3,9 @@
 import { analyzeBundle, buildReport } from '../core/analyze.js';
 import type { Report, SeenBefore, SimilarIncident } from '../core/report.js';
 import type { IncidentStore } from '../store/incidentStore.js';
+import { historyOf } from './backend.js';
 import { pastFromReport } from './json.js';
-import type { HistoryQuery } from './sqliteIndex.js';
+import { queryFromIncident, type HistoryQuery } from './query.js';
 import type { HistoryFilter, PastIncident, SimilarPast } from './types.js';
 
 /** Results at or above this fused score are taken as the same failure seen before. */
@@ -32,29 +33,44 @@ export interface SearchRequest {
   excludeId?: string;
 }
 
-export function searchHistory(store: IncidentStore, req: SearchRequest): SimilarPast[] {
+/** The query of a search request: a stored incident's features, plus those of the text when both are given. */
+function requestQuery(req: SearchRequest, past: PastIncident | null, fromText: HistoryQuery | null): HistoryQuery | null {
   let query: HistoryQuery;
   if (req.incidentId) {
-    const past = pastOfStored(store, req.incidentId);
     if (!past) throw new UnknownIncidentError(`unknown incident "${req.incidentId}"`);
-    query = store.history.queryFromIncident(past);
-    if (req.query) {
-      const extra = store.history.queryFromText(req.query);
+    query = queryFromIncident(past);
+    if (fromText) {
       query = { ...query, text: `${req.query}\n${query.text}` };
       for (const k of ['error_signatures', 'files', 'config_keys', 'hosts', 'services', 'failure_modes'] as const) {
-        query.features = { ...query.features, [k]: [...new Set([...query.features[k], ...extra.features[k]])] };
+        query.features = { ...query.features, [k]: [...new Set([...query.features[k], ...fromText.features[k]])] };
       }
     }
-  } else if (req.query && req.query.trim()) query = store.history.queryFromText(req.query);
-  else return [];
+  } else if (fromText) query = fromText;
+  else return null;
   if (req.excludeId) query.excludeId = req.excludeId;
-  return store.history.search(query, req.filter ?? {}, req.limit ?? 5);
+  return query;
 }
 
-/** Similar incidents of a fresh report (before it is stored), itself left out. */
-export function similarToReport(store: IncidentStore, report: Report, limit = 5): SimilarPast[] {
-  const past = pastFromReport(report);
-  return store.history.search(store.history.queryFromIncident(past), {}, limit);
+const hasText = (req: SearchRequest): req is SearchRequest & { query: string } => Boolean(req.query && req.query.trim());
+
+/** Search in the store's own SQLite history. */
+export function searchHistory(store: IncidentStore, req: SearchRequest): SimilarPast[] {
+  const past = req.incidentId ? pastOfStored(store, req.incidentId) : null;
+  const query = requestQuery(req, past, hasText(req) ? store.history.queryFromText(req.query) : null);
+  return query ? store.history.search(query, req.filter ?? {}, req.limit ?? 5) : [];
+}
+
+/** Search in the history configured for the store (Postgres, Pinecone, or its own SQLite). */
+export async function searchConfiguredHistory(store: IncidentStore, req: SearchRequest): Promise<SimilarPast[]> {
+  const history = historyOf(store);
+  const past = req.incidentId ? ((await history.get(req.incidentId)) ?? pastOfStored(store, req.incidentId)) : null;
+  const query = requestQuery(req, past, hasText(req) ? await history.queryFromText(req.query) : null);
+  return query ? history.search(query, req.filter ?? {}, req.limit ?? 5) : [];
+}
+
+/** Similar incidents of a fresh report (before it is stored), itself left out, from the configured history. */
+export function similarToReport(store: IncidentStore, report: Report, limit = 5): Promise<SimilarPast[]> {
+  return historyOf(store).search(queryFromIncident(pastFromReport(report)), {}, limit);
 }
 
 export function similarIncidentsOf(results: readonly SimilarPast[], limit = 3): SimilarIncident[] {
@@ -92,6 +108,6 @@ export async function seenBeforeOf(results: readonly SimilarPast[], readStatus?:
 
 /** similar_incidents and seen_before for a fresh report, to pass to buildReport (core stays pure). */
 export async function historyReportOptions(store: IncidentStore, report: Report, readStatus?: TicketStatusReader): Promise<{ similar: SimilarIncident[]; seenBefore: SeenBefore[] }> {
-  const results = similarToReport(store, report, 5);
+  const results = await similarToReport(store, report, 5);
   return { similar: similarIncidentsOf(results), seenBefore: await seenBeforeOf(results, readStatus) };
 }

@@ -1,71 +1,18 @@
 // The embedded history index (SQLite, in the same database as the incident store): past incidents,
 // their features as postings for candidate generation, and an FTS5 table for BM25.
 import type Database from 'better-sqlite3';
-import { entitiesOf, errorSignaturesOf, failureModesOf, looksLikeError, normalizeSeverity, signatureTemplate, triggerKindOf } from './features.js';
 import { rankCandidates, type Candidate, type FeatureSet, type Rarity } from './rank.js';
+import { bodyText, documentTerms, featureRarity, featuresOf, filterValues, postings, queryFromIncident, queryFromText, rankText, searchTerms, selectTerms, type HistoryQuery } from './query.js';
 import type { HistoryFilter, PastIncident, SimilarPast } from './types.js';
 
+export { searchTerms, type HistoryQuery };
+
 export type UpsertResult = 'imported' | 'updated' | 'unchanged';
-
-/** Upper bound on the documents one BM25 pass scores (the sum of its terms' document counts). */
-const MAX_BM25_POSTINGS = 5_000;
-
-const STOP = new Set(
-  'the a an and or of to in on at for from by with was were is are be been this that it its as into after before during not no we our us they them their has had have which when while then than there these those all any also can could would should may might will one two new via per incident post mortem postmortem service services caused cause root'.split(' '),
-);
-
-/** The distinct words of a past incident, as searchTerms splits them (for document counts). */
-function documentTerms(p: PastIncident): Set<string> {
-  const text = [p.title, p.services.join(' '), p.root_cause, p.summary, ...p.error_signatures, ...p.action_items.map((a) => a.title), p.files.join(' '), p.config_keys.join(' '), p.hosts.join(' '), p.body.slice(0, 6000)].join('\n');
-  return new Set(text.toLowerCase().match(/[\p{L}\p{N}_]{2,}/gu) ?? []);
-}
-
-/** Distinct search terms of a text, stop words out, at most `max`. */
-export function searchTerms(text: string, max = 32): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const t of text.toLowerCase().match(/[\p{L}\p{N}_]{2,}/gu) ?? []) {
-    if (STOP.has(t) || /^\d+$/.test(t) || seen.has(t)) continue;
-    seen.add(t);
-    out.push(t);
-    if (out.length >= max) break;
-  }
-  return out;
-}
-
-export interface HistoryQuery {
-  text: string;
-  features: FeatureSet;
-  /** leave this incident out (the one the query is about) */
-  excludeId?: string;
-}
 
 interface Row {
   id: string;
   features_json: string;
   fts_text: string;
-}
-
-function featuresOf(p: PastIncident): FeatureSet {
-  return {
-    services: p.services,
-    failure_modes: p.failure_modes,
-    error_signatures: p.error_signatures,
-    files: p.files,
-    config_keys: p.config_keys,
-    hosts: p.hosts,
-    trigger_kind: p.trigger_kind,
-  };
-}
-
-/** The posting features that generate candidates beside BM25: specific enough to be rare. */
-function postings(f: FeatureSet): Array<[string, string]> {
-  return [
-    ...f.error_signatures.map((v) => ['sig', v] as [string, string]),
-    ...f.files.map((v) => ['file', v] as [string, string]),
-    ...f.config_keys.map((v) => ['key', v] as [string, string]),
-    ...f.hosts.map((v) => ['host', v] as [string, string]),
-  ];
 }
 
 export class HistoryIndex {
@@ -101,25 +48,11 @@ export class HistoryIndex {
     `);
   }
 
-  /**
-   * The query terms worth a BM25 pass: rarest first, until their postings would make the pass
-   * costly. A word most past incidents contain ("minutes", "errors") ranks nothing and would make
-   * FTS5 score every document. Document counts come from past_terms (kept at upsert).
-   */
+  /** The query terms worth a BM25 pass (see selectTerms), with document counts from past_terms. */
   private selectTerms(terms: string[]): string[] {
     if (terms.length <= 1) return terms;
     const dfOf = this.db.prepare('SELECT df FROM past_terms WHERE term = ?');
-    const df = new Map(terms.map((t) => [t, (dfOf.get(t) as { df: number } | undefined)?.df ?? 0]));
-    const ranked = terms.filter((t) => df.get(t)! > 0).sort((a, b) => df.get(a)! - df.get(b)!);
-    const out: string[] = [];
-    let postings = 0;
-    for (const t of ranked) {
-      const n = df.get(t)!;
-      if (out.length >= 1 && postings + n > MAX_BM25_POSTINGS) break;
-      out.push(t);
-      postings += n;
-    }
-    return out;
+    return selectTerms(terms, new Map(terms.map((t) => [t, (dfOf.get(t) as { df: number } | undefined)?.df ?? 0])));
   }
 
   private countTerms(p: PastIncident, delta: 1 | -1): void {
@@ -144,7 +77,7 @@ export class HistoryIndex {
     const existing = this.db.prepare('SELECT content_hash FROM past_incidents WHERE id = ?').get(p.id) as { content_hash: string } | undefined;
     if (existing?.content_hash === contentHash) return 'unchanged';
     const features = featuresOf(p);
-    const ftsText = `${p.title}\n${p.services.join(' ')}\n${p.root_cause}`.toLowerCase();
+    const ftsText = rankText(p);
     const write = this.db.transaction(() => {
       if (existing) this.remove(p.id);
       this.countTerms(p, 1);
@@ -153,11 +86,11 @@ export class HistoryIndex {
           `INSERT INTO past_incidents (id, content_hash, source, title, date, severity, services, features_json, record_json, fts_text, imported_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(p.id, contentHash, source, p.title, p.date, p.severity, ` ${p.services.join(' ')} `, JSON.stringify(features), JSON.stringify(p), ftsText.slice(0, 4000), now.toISOString());
+        .run(p.id, contentHash, source, p.title, p.date, p.severity, ` ${p.services.join(' ')} `, JSON.stringify(features), JSON.stringify(p), ftsText, now.toISOString());
       const post = this.db.prepare('INSERT OR IGNORE INTO past_features (kind, value, incident_id) VALUES (?, ?, ?)');
       for (const [kind, value] of postings(features)) post.run(kind, value, p.id);
       for (const s of p.services) post.run('service', s, p.id);
-      const body = [p.summary, ...p.error_signatures, ...p.action_items.map((a) => a.title), p.files.join(' '), p.config_keys.join(' '), p.hosts.join(' '), p.body].join('\n');
+      const body = bodyText(p);
       this.db.prepare('INSERT INTO past_search (incident_id, title, services, root_cause, body) VALUES (?, ?, ?, ?, ?)').run(p.id, p.title, p.services.join(' '), p.root_cause, body);
     });
     write();
@@ -199,29 +132,11 @@ export class HistoryIndex {
 
   /** A free-text query's features: error signatures, names, failure modes, services the history knows. */
   queryFromText(text: string): HistoryQuery {
-    const lower = text.toLowerCase();
-    const entities = entitiesOf(text, /`/.test(text) ? [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!) : []);
-    const signatures = errorSignaturesOf([], text);
-    if (looksLikeError(text) && text.length <= 300) signatures.push(signatureTemplate(text));
-    const known = this.knownServices();
-    const words = lower.match(/[a-z0-9][a-z0-9_-]*[a-z0-9]/g) ?? [];
-    const services = [...new Set(words.filter((w) => known.has(w)))];
-    return {
-      text,
-      features: {
-        services,
-        failure_modes: failureModesOf(text),
-        error_signatures: [...new Set(signatures)],
-        files: entities.files,
-        config_keys: entities.config_keys,
-        hosts: entities.hosts,
-        trigger_kind: triggerKindOf(text),
-      },
-    };
+    return queryFromText(text, this.knownServices());
   }
 
   queryFromIncident(p: PastIncident): HistoryQuery {
-    return { text: `${p.title}\n${p.summary}\n${p.root_cause}\n${p.error_signatures.join('\n')}`, features: featuresOf(p), excludeId: p.id };
+    return queryFromIncident(p);
   }
 
   /** IDF of the query's own names and signatures, normalised to [0.1, 1] (others count as rare). */
@@ -230,8 +145,7 @@ export class HistoryIndex {
     const df = this.db.prepare('SELECT count(*) AS n FROM past_features WHERE kind = ? AND value = ?');
     const weights = new Map<string, number>();
     for (const [kind, value] of posts.slice(0, 60)) {
-      const n = Math.max(1, (df.get(kind, value) as { n: number }).n);
-      weights.set(`${kind}\u0000${value}`, Math.min(1, Math.max(0.1, Math.log(total / n) / Math.log(total))));
+      weights.set(`${kind}\u0000${value}`, featureRarity(total, (df.get(kind, value) as { n: number }).n));
     }
     return (kind, value) => weights.get(`${kind}\u0000${value}`) ?? 1;
   }
@@ -239,22 +153,22 @@ export class HistoryIndex {
   search(query: HistoryQuery, filter: HistoryFilter = {}, limit = 5): SimilarPast[] {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.service) {
+    const f = filterValues(filter);
+    if (f.service) {
       where.push('p.services LIKE ?');
-      params.push(`% ${filter.service.trim().toLowerCase().replace(/\s+/g, '-').replace(/[%_]/g, '')} %`);
+      params.push(`% ${f.service.replace(/[%_]/g, '')} %`);
     }
-    if (filter.from) {
+    if (f.from) {
       where.push('p.date >= ?');
-      params.push(filter.from);
+      params.push(f.from);
     }
-    if (filter.to) {
+    if (f.to) {
       where.push('p.date <= ?');
-      // a date-only bound includes that whole day
-      params.push(/^\d{4}-\d\d-\d\d$/.test(filter.to) ? `${filter.to}T99` : filter.to);
+      params.push(f.to);
     }
-    if (filter.severity) {
+    if (f.severity) {
       where.push('p.severity = ?');
-      params.push(normalizeSeverity(filter.severity) ?? filter.severity.toLowerCase());
+      params.push(f.severity);
     }
     if (query.excludeId) {
       where.push('p.id <> ?');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Bundle } from '../core/bundle.js';
 import { isInstructionLike, WITHHELD_MARKER, withholdText } from '../core/instructions.js';
 import type { Report } from '../core/report.js';
+import { attachHistory, closeHistory, configuredHistory, shareReported } from '../history/backend.js';
 import { contentHash } from '../history/import.js';
 import { pastFromReport } from '../history/json.js';
 import { HistoryIndex } from '../history/sqliteIndex.js';
@@ -64,13 +65,18 @@ export class IncidentStore {
     this.history = new HistoryIndex(this.db);
   }
 
-  static open(home: string = hindsightHome()): IncidentStore {
+  /** The user's store; its history is the configured one (Postgres, Pinecone) when set, else its own. */
+  static open(home: string = hindsightHome(), env: NodeJS.ProcessEnv = process.env): IncidentStore {
     mkdirSync(home, { recursive: true });
-    return new IncidentStore(join(home, 'hindsight.db'));
+    const store = new IncidentStore(join(home, 'hindsight.db'));
+    const shared = configuredHistory(store.history, env);
+    if (shared) attachHistory(store, shared);
+    return store;
   }
 
   close(): void {
     this.db.close();
+    void closeHistory(this);
   }
 
   saveBundle(bundle: Bundle, now: Date = new Date()): StoredIncident {
@@ -136,7 +142,9 @@ export class IncidentStore {
   /** Adds a report to the history that similar-incident search reads (idempotent by content). */
   rememberReport(report: Report, now: Date = new Date()): void {
     const { similar_incidents: _similar, seen_before: _seen, ...content } = report;
-    this.history.upsert(pastFromReport(report), contentHash(JSON.stringify(content)), 'hindsight', now);
+    const item = { incident: pastFromReport(report), contentHash: contentHash(JSON.stringify(content)), source: 'hindsight' };
+    this.history.upsert(item.incident, item.contentHash, item.source, now);
+    shareReported(this, item, now);
   }
 
   getReport(id: string): { report: Report; markdown: string } | null {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redactSecrets, Redactor } from '../core/redact.js';
 import { normalizeDate } from '../history/features.js';
-import { searchHistory, UnknownIncidentError } from '../history/service.js';
+import { searchConfiguredHistory, UnknownIncidentError } from '../history/service.js';
 import { defineTool, ToolError } from './defineTool.js';
 
 export const searchPastRcas = defineTool({
@@ -49,7 +49,7 @@ export const searchPastRcas = defineTool({
     };
     let results;
     try {
-      results = searchHistory(deps.store, {
+      results = await searchConfiguredHistory(deps.store, {
         query: input.query,
         incidentId: input.incident_id,
         filter: { service: input.service, from: date('from', input.from), to: date('to', input.to), severity: input.severity },
