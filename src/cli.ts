@@ -109,7 +109,9 @@ function storeReport(bundleOrPath: string | Bundle, markdown: string, report: Re
 /** Similar past incidents and "Seen before" from the local history (ticket states when a tracker is configured). */
 async function historyOptions(report: ReturnType<typeof buildReport>): Promise<ReportOptions> {
   const home = hindsightHome();
-  if (!existsSync(join(home, 'hindsight.db'))) return {};
+  // a shared history (Postgres, Pinecone) holds what other processes stored, even on a fresh home
+  const shared = process.env.HINDSIGHT_DATABASE_URL?.trim() || process.env.PINECONE_API_KEY?.trim();
+  if (!shared && !existsSync(join(home, 'hindsight.db'))) return {};
   const { historyReportOptions } = await import('./history/service.js');
   const { ticketStatusReader } = await import('./history/ticketStatus.js');
   const store = IncidentStore.open(home);

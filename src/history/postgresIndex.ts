@@ -157,8 +157,15 @@ export interface UpsertItem {
   source: string | null;
 }
 
+export class HistoryDatabaseError extends Error {
+  // cli.ts prints a ConfigError as one line (exit 2)
+  override name = 'ConfigError';
+}
+
 export class PostgresHistory {
   readonly schema: string;
+  /** host:port/database, for messages (the URL may hold a password) */
+  private readonly where: string;
   private readonly pool: pg.Pool;
   private readonly s: string;
   private migrated: Promise<void> | null = null;
@@ -166,6 +173,12 @@ export class PostgresHistory {
   constructor(options: PostgresHistoryOptions) {
     this.schema = options.schema ?? HISTORY_SCHEMA;
     this.s = quoteIdent(this.schema);
+    try {
+      const u = new URL(options.url);
+      this.where = `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+    } catch {
+      this.where = 'HINDSIGHT_DATABASE_URL';
+    }
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.max ?? 8,
@@ -180,8 +193,14 @@ export class PostgresHistory {
 
   /** Applies the migrations this database lacks, once per process (replicas serialise on an advisory lock). */
   migrate(): Promise<void> {
-    this.migrated ??= this.runMigrations().catch((err) => {
+    this.migrated ??= this.runMigrations().catch((err: Error & { code?: string }) => {
       this.migrated = null;
+      // no server, wrong port or host, refused login: one line naming the server, never the URL's password
+      // (system error codes start with E, no SQLSTATE class does; 28P01 bad password, 3D000 no such database)
+      const unreachable = err.code?.startsWith('E') || err.code === '28P01' || err.code === '3D000' || /timeout|terminated/i.test(err.message);
+      if (unreachable) {
+        throw new HistoryDatabaseError(`history database ${this.where}: ${err.message.split('\n')[0]}`);
+      }
       throw err;
     });
     return this.migrated;
