@@ -398,3 +398,75 @@ describe('more ways errors and rollbacks name a change', () => {
     expect(report.trigger).toMatchObject({ kind: 'change_event', change_event_id: 'CE-BLOCK' });
   });
 });
+
+describe('switches recorded as change events, and the code they exercise', () => {
+  for (const [tool, switchKey, target, codeFile, frame] of [
+    ['global-config', 'killswitch', 'rule:7c1d04', 'lua/rules/apply.lua', 'rules/apply.lua:88'],
+    ['ops-console', 'kill_switch', 'module:b2a9e1', 'src/engine/dispatch.lua', 'engine/dispatch.lua:41'],
+    ['flagd', 'toggle', 'route:4e7f0c', 'app/routing/table.rb', 'routing/table.rb:203'],
+  ] as const) {
+    const id = target.split(':')[1]!;
+    it(`a ${switchKey} on ${target} switched back just before recovery is the trigger; the old code the errors point at is the latent defect (${tool})`, () => {
+      const code: DeploySpec = { repo: 'acme/edge-legacy', id: 501, finishedAt: -200 * 24 * 60, commits: [{ sha: sha(`old-${id}`), message: 'Honour switches per entry', files: [{ filename: codeFile, patch: '@@ -10,0 +10,3 @@\n+  if switched(entry.id) then\n+    return { action = entry.action }\n+  end' }] }] };
+      const bundle = withChangeEvents(buildIncident(incident('edge-legacy', `${frame}: attempt to index a nil value (entry=${id}) {n}`, [code], { errorEnd: 25, resolveAt: 40 })), [
+        { id: 'CE-ON', timestamp: at(-0.5), summary: `${tool}: ${switchKey} ON for ${target}`, services: [{ summary: 'edge' }], integration: { summary: tool }, custom_details: { [switchKey]: target, from: 'off', to: 'on' } },
+        { id: 'CE-TTL', timestamp: at(-0.2), summary: 'dns: default TTL 3600 -> 1800', services: [{ summary: 'dns' }], integration: { summary: 'dns-admin' }, custom_details: { setting: 'soa.minimum', from: 3600, to: 1800 } },
+        { id: 'CE-OFF', timestamp: at(24), summary: `${tool}: ${switchKey} OFF for ${target}`, services: [{ summary: 'edge' }], integration: { summary: tool }, custom_details: { [switchKey]: target, from: 'on', to: 'off' } },
+      ]);
+      const report = postmortem(bundle);
+      expect(report.trigger).toMatchObject({ kind: 'change_event', change_event_id: 'CE-ON' });
+      expect(report.trigger!.evidence.join('\n')).toMatch(/CE-OFF/);
+      expect(report.candidates.find((c) => c.deployment_id === 501)!.role).toBe('latent_defect');
+    });
+  }
+
+  it('the same switch flipped without the errors naming it or an undo is not blamed', () => {
+    const bundle = withChangeEvents(buildIncident(incident('edge-legacy', 'upstream connect error: connection refused to origin 10.0.4.7 {n}', [])), [
+      { id: 'CE-ON', timestamp: at(-0.5), summary: 'global-config: killswitch ON for rule:5a5a11', services: [{ summary: 'edge' }], custom_details: { killswitch: 'rule:5a5a11', from: 'off', to: 'on' } },
+    ]);
+    expect(postmortem(bundle).trigger).toBeNull();
+  });
+});
+
+describe('a library the stack traces end in', () => {
+  const cases = [
+    ['npm', 'acme/billing-worker', 'chalkline', '2.1.0', '2.1.1',
+      { filename: 'package-lock.json', patch: '@@ -10,4 +10,4 @@\n     "node_modules/chalkline": {\n-      "version": "2.1.0",\n+      "version": "2.1.1",' },
+      'main thread busy 1800s\n    at Object.<anonymous> (/app/node_modules/chalkline/lib/index.js:18:3)\n    at require (node:internal/modules/cjs/helpers:102:18)\n    at Object.<anonymous> (/app/src/logger.js:4:1)'],
+    ['pip', 'acme/ingest', 'yamlette', '5.3.1', '6.0.0',
+      { filename: 'requirements.txt', patch: '@@ -3,1 +3,1 @@\n-yamlette==5.3.1\n+yamlette==6.0.0' },
+      'Traceback (most recent call last):\n  File "/app/ingest/load.py", line 40, in load\n  File "/usr/local/lib/python3.11/site-packages/yamlette/reader.py", line 311, in parse\nRecursionError: maximum recursion depth exceeded'],
+  ] as const;
+  for (const [eco, repo, lib, from, to, file, trace] of cases) {
+    it(`a lock-file bump of ${lib} (${eco}) is the trigger when the traces end inside it, though another commit is the deployment head`, () => {
+      const service = repo.split('/')[1]!;
+      const deploy: DeploySpec = {
+        repo,
+        id: 601,
+        finishedAt: -2,
+        commits: [
+          { sha: sha(`lock-${lib}`), message: 'chore(deps): lock file maintenance', files: [file] },
+          { sha: sha(`head-${lib}`), message: 'Round totals per line', files: [{ filename: 'src/totals.ts', patch: '@@ -1,1 +1,1 @@\n-  return round(sum(xs));\n+  return sum(xs.map(round));' }] },
+        ],
+      };
+      const report = postmortem(buildIncident(incident(service, `${trace} {n}`, [deploy, docs(`acme/${service}-docs`, 602, -1)])));
+      expect(report.trigger).toMatchObject({ repo, deployment_id: 601, sha: sha(`lock-${lib}`) });
+      expect(report.trigger!.evidence.join('\n')).toContain(`stack traces end inside ${lib}, which it moves from ${from} to ${to}`);
+    });
+  }
+
+  it('a bump of a framework that is only an outer frame of every trace is not blamed', () => {
+    const bump: DeploySpec = { repo: 'acme/orders', id: 611, finishedAt: -2, commits: [{ sha: sha('routerkit'), message: 'chore(deps): lock file maintenance', files: [{ filename: 'package-lock.json', patch: '@@ -10,4 +10,4 @@\n     "node_modules/routerkit": {\n-      "version": "4.18.1",\n+      "version": "4.18.2",' }] }] };
+    const trace = "TypeError: Cannot read properties of undefined (reading 'sku') {n}\n    at price (/app/src/cart/price.js:12:9)\n    at Layer.handle (/app/node_modules/routerkit/lib/layer.js:95:5)";
+    expect(postmortem(buildIncident(incident('orders', trace, [bump]))).trigger).toBeNull();
+  });
+
+  it('pinning the library back through overrides is the undo of the bump', () => {
+    const bump: DeploySpec = { repo: 'acme/mailer', id: 621, finishedAt: -2, commits: [{ sha: sha('bump-tinted'), message: 'chore(deps): lock file maintenance', files: [{ filename: 'package-lock.json', patch: '@@ -10,4 +10,4 @@\n     "node_modules/tinted": {\n-      "version": "1.4.0",\n+      "version": "1.4.1",' }] }] };
+    const pin: DeploySpec = { repo: 'acme/mailer', id: 622, finishedAt: 20, commits: [{ sha: sha('pin-tinted'), message: 'deps: pin tinted', files: [{ filename: 'package.json', patch: '@@ -40,3 +40,6 @@\n   "devDependencies": {\n   },\n+  "overrides": {\n+    "tinted": "1.4.0"\n+  },' }] }] };
+    const trace = 'worker stuck at start-up {n}\n    at Object.<anonymous> (/app/node_modules/tinted/lib/index.js:18:3)';
+    const report = postmortem(buildIncident(incident('mailer', trace, [bump, pin], { errorEnd: 21 })));
+    expect(report.trigger).toMatchObject({ deployment_id: 621 });
+    expect(report.trigger!.evidence.join('\n')).toMatch(/moves tinted back to 1\.4\.0/);
+  });
+});

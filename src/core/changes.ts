@@ -93,7 +93,8 @@ export function classifyFile(filename: string, patch = ''): FileClass {
     // a lock file pins production dependencies too, whatever else it moves
     if (/^(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|cargo\.lock|gemfile\.lock|composer\.lock|go\.sum|gradle\.lockfile|mix\.lock|podfile\.lock|pubspec\.lock|package\.resolved)$/.test(base)) return 'dependency';
     const dev = /devDependencies|"dev": true|eslint|prettier|@types\/|jest|vitest|mocha|pytest|rubocop/i.test(patch);
-    const prodHint = /"dependencies"|require\s|^\+\s*[a-z0-9@/_-]+==/im.test(patch);
+    // (`overrides` and `resolutions` force versions into the production tree)
+    const prodHint = /"dependencies"|"overrides"|"resolutions"|require\s|^\+\s*[a-z0-9@/_-]+==/im.test(patch);
     return dev && !prodHint ? 'dev_dependency' : 'dependency';
   }
   if (/(^|\/)(docs?|documentation|runbooks?|postmortems?|adr)\//.test(f) || /\.(md|mdx|rst|adoc|txt)$/.test(f) || /^(readme|changelog|license|contributing|codeowners)/.test(base)) return 'docs';
@@ -405,9 +406,13 @@ export function analyzeChangeRecord(sha: string | null, summary: string, details
     const obj = value as Record<string, unknown>;
     const pair = pairs.find(([a, b]) => a in obj && b in obj && typeof obj[a] !== 'object' && typeof obj[b] !== 'object');
     // {flag_key: "x", previous: true, current: false} names its own setting
-    const namedBy = Object.entries(obj).find(([k, v]) => typeof v === 'string' && /^(flag_?key|flag|key|setting|rule|policy|name|parameter)$/i.test(k))?.[1] as string | undefined;
+    // …and so does what a switch acts on ({killswitch: "rule:7f", from: off, to: on}), so that the
+    // event switching it back names the same setting
+    const namedBy = (Object.entries(obj).find(([k, v]) => typeof v === 'string' && /^(flag_?key|flag|key|setting|rule|policy|name|parameter)$/i.test(k)) ??
+      Object.entries(obj).find(([k, v]) => typeof v === 'string' && /^(kill_?switch|switch|toggle|target|(flag|feature|rule|policy|setting)_?(name|id))$/i.test(k)))?.[1] as string | undefined;
     if (pair && (path.length || namedBy)) {
-      const key = namedBy ?? path[path.length - 1]!;
+      // `rule:7f3e21` as a key would read as a key and a value
+      const key = (namedBy ?? path[path.length - 1]!).replace(/[:\s]+/g, '.');
       lines.push(`-${key}: ${String(obj[pair[0]])}`, `+${key}: ${String(obj[pair[1]])}`);
       return;
     }

@@ -35,6 +35,8 @@ export interface IncidentSignals {
   compounds: Array<{ raw: string; words: string[] }>;
   /** error and warning text of the incident (messages with their stack traces) and alerts */
   errorText: string;
+  /** the innermost frame of each incident stack trace: where the error was raised or the thread is stuck */
+  innermostFrames: string[];
   recoveredMs: number | null;
 }
 
@@ -101,6 +103,18 @@ function isImpactMetric(metric: string): boolean {
 /** JSON-encoded log messages carry their stack traces as `\n` and `\"` escapes. */
 function unescaped(text: string): string {
   return text.includes('\\') ? text.replace(/\\[nrt]/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\') : text;
+}
+
+/** Python prints the innermost frame last; JavaScript, the JVM, .NET and Go print it first. */
+export function innermostFrame(trace: string): string | null {
+  const lines = trace.split('\n');
+  const python = lines.filter((l) => /^\s*File "/.test(l));
+  if (python.length) return python[python.length - 1]!.trim();
+  const at = lines.find((l) => /^\s+at\s/.test(l));
+  if (at) return at.trim();
+  const goroutine = lines.findIndex((l) => /^goroutine \d+/.test(l));
+  if (goroutine >= 0) return lines.slice(goroutine + 1).find((l) => /\S/.test(l) && !/^(panic|\s*$)/.test(l))?.trim() ?? null;
+  return null;
 }
 
 export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSignals {
@@ -202,6 +216,12 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
     }
   }
 
+  const innermostFrames: string[] = [];
+  for (const sig of incidentSignatures.slice(0, 20)) {
+    const frame = innermostFrame(unescaped(sig.detail));
+    if (frame && !innermostFrames.includes(frame)) innermostFrames.push(frame);
+  }
+
   const impactRecoveries = covering.filter((s) => s.impact && s.recoveredAtMs !== null).map((s) => s.recoveredAtMs!);
   const recoveredMs = primarySpike?.recoveredAtMs ?? (impactRecoveries.length ? Math.max(...impactRecoveries) : null);
 
@@ -218,6 +238,7 @@ export function deriveSignals(facts: IncidentFacts, spikes: Spike[]): IncidentSi
     benignTokens,
     compounds,
     errorText: compoundSources.join('\n'),
+    innermostFrames,
     recoveredMs,
   };
 }

@@ -187,6 +187,11 @@ function packageVariants(name: string): string[] {
   return [...out].filter((v) => v.length >= 3);
 }
 
+/** A stack frame inside an installed library: `node_modules/colors/lib/…`, `site-packages/yaml/…`, `pkg/mod/github.com/lib/pq@v1.2/…`. */
+function libraryFrame(variant: string): RegExp {
+  return new RegExp(`(?:node_modules|site-packages|dist-packages|vendor|gems|pkg/mod)/(?:[^/\\s()]+/)*?${escapeRe(variant)}(?:/|@|-\\d)`, 'i');
+}
+
 const NAME_KIND_WORDS: Record<ChangeName['kind'], string> = {
   host: 'host',
   table: 'table',
@@ -379,7 +384,14 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     // JVM and .NET frames name only the file: `(SessionStore.java:118)`
     const base = path.split('/').pop() ?? path;
     const frame = base.length >= 10 && /[A-Z_]/.test(base) && new RegExp(`(^|[^\\w.])${escapeRe(base)}:\\d+`).test(signals.errorText);
-    return signals.errorText.includes(path) || (withoutRoot.includes('/') && signals.errorText.includes(withoutRoot)) || frame;
+    if (signals.errorText.includes(path) || (withoutRoot.includes('/') && signals.errorText.includes(withoutRoot)) || frame) return true;
+    // frames relative to another root (`rulesets/evaluate.lua:270` for lua/rulesets/evaluate.lua), with a line number
+    const parts = path.split('/');
+    for (let i = 1; i <= parts.length - 2; i++) {
+      const tail = parts.slice(i).join('/');
+      if (base.length >= 5 && new RegExp(`(^|[^\\w./-])${escapeRe(tail)}:\\d+`).test(signals.errorText)) return true;
+    }
+    return false;
   });
   if (pointedAt) {
     // A stack frame in a file the commit changed is as direct as evidence gets: it counts twice.
@@ -390,6 +402,20 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     }
     weights.push(0.35);
     evidence.push(`the errors point at ${pointedAt.filename}, which this change modifies`);
+  }
+  // A library the change moves to another version, inside which the incident's stack traces end
+  // (the innermost frame: where the error was raised or the thread is stuck), is what failed. When
+  // only a dependency is failing, its client library ends every trace: then only the failure
+  // mode of the library's defaults links it (above).
+  const dependencyFailing = signals.modes.length > 0 && signals.modes.every((m) => DEPENDENCY_MODES.has(m));
+  const movedLibrary = dependencyFailing
+    ? undefined
+    : change.packages.find((p) => p.to !== null && p.from !== p.to && packageVariants(p.name).some((v) => signals.innermostFrames.some((f) => libraryFrame(v).test(f))));
+  if (movedLibrary) {
+    specific += 2;
+    nameLinks++;
+    weights.push(0.45);
+    evidence.push(`the errors' stack traces end inside ${movedLibrary.name}, which it moves${movedLibrary.from ? ` from ${movedLibrary.from}` : ''} to ${movedLibrary.to}`);
   }
   // A regular expression with nested unbounded quantifiers (`.*(?:.*=.*)`) backtracks without
   // limit on some inputs: with CPU saturation or a regex engine in the errors, that is the link.
@@ -603,7 +629,8 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
       const how = restored.to === null ? `removes ${restored.key.split('.').pop()} again` : `sets ${restored.key.split('.').pop()} back to ${restored.to}`;
       return { by: later, how, atMs: later.finishedMs, revertedShas: shas };
     }
-    const pinned = later.commits.flatMap((c) => c.packages).find((p) => d.commits.some((c) => c.packages.some((q) => q.name === p.name && q.from === p.to && q.to === p.from)));
+    // (a pin through `overrides` or `resolutions` names only the version it goes back to)
+    const pinned = later.commits.flatMap((c) => c.packages).find((p) => d.commits.some((c) => c.packages.some((q) => q.name === p.name && q.from !== null && q.from === p.to && (q.to === p.from || p.from === null))));
     if (pinned && recoveredAfter(later.finishedMs, signals, facts)) {
       const shas = new Set(d.commits.filter((c) => c.packages.some((q) => q.name === pinned.name)).map((c) => c.sha));
       return { by: later, how: `moves ${pinned.name} back to ${pinned.to}`, atMs: later.finishedMs, revertedShas: shas };
