@@ -146,7 +146,7 @@ describe('Seen before', () => {
     try {
       store.saveBundle(JSON.parse(readFileSync(SAMPLE, 'utf8')));
       importPaths(store.history, [join(work, 'past')]);
-      const result = await draftPostmortem.handler({ incident_id: fresh.incident.id, format: 'md' }, { store, writesEnabled: false, cwd: work });
+      const result = await draftPostmortem.handler({ incident_id: fresh.incident.id, format: 'md', detail: 'summary' }, { store, writesEnabled: false, cwd: work });
       const report = result.structured.report as unknown as Report;
       expect(report.seen_before?.[0]?.title).toContain('degraded last spring');
       expect(result.text).toContain('## Seen before');

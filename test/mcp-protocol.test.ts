@@ -60,7 +60,7 @@ async function connectClient(extraEnv: Record<string, string> = {}): Promise<{ c
 }
 
 function textOf(result: CallToolResult): string {
-  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+  return result.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('\n');
 }
 
 /** The JSON-RPC error a request was answered with (fails if it was answered with a result). */
@@ -232,16 +232,34 @@ describe('MCP protocol over stdio: SDK client', { timeout: TIMEOUT_MS }, () => {
     expect(error.data).toEqual({ uri: large!.uri, size: large!.size, limit: SMALL_LIMIT });
   });
 
-  it('draft_postmortem sends its Markdown once', async () => {
+  it('draft_postmortem answers with a summary and links to the full report, which reads back whole', async () => {
     const result = (await client.callTool({ name: 'draft_postmortem', arguments: { incident_id: INCIDENT_ID } })) as CallToolResult;
     expect(result.isError ?? false, textOf(result)).toBe(false);
+    const summary = textOf(result);
+    expect(summary).toMatch(/^# /m);
+    expect(summary).toContain('## Root cause');
+    expect(summary).toContain('## Action items');
+    expect(summary).not.toContain('## Timeline');
+    const links = result.content.filter((c) => c.type === 'resource_link') as Array<{ uri: string }>;
+    expect(links.map((l) => l.uri)).toContain(`hindsight://incidents/${INCIDENT_ID}/report.md`);
+    const full = await client.readResource({ uri: links[0]!.uri });
+    const markdown = (full.contents[0] as { text: string }).text;
+    expect(markdown).toContain('## Timeline');
+    // the summary result is a fraction of the full one, text and structured content together
+    const whole = await client.callTool({ name: 'draft_postmortem', arguments: { incident_id: INCIDENT_ID, detail: 'full' } });
+    expect(JSON.stringify(result).length).toBeLessThan(JSON.stringify(whole).length * 0.6);
+    const report = (result.structuredContent as { report: { incident: { id: string }; omitted: { timeline: number } } }).report;
+    expect(report.incident.id).toBe(INCIDENT_ID);
+    expect(report.omitted.timeline).toBeGreaterThan(0);
+  });
+
+  it('draft_postmortem with detail full sends the whole report, its Markdown once', async () => {
+    const result = (await client.callTool({ name: 'draft_postmortem', arguments: { incident_id: INCIDENT_ID, detail: 'full' } })) as CallToolResult;
     const markdown = textOf(result);
-    expect(markdown).toMatch(/^# /m);
+    expect(markdown).toContain('## Timeline');
     const wire = JSON.stringify(result);
     const escaped = JSON.stringify(markdown).slice(1, -1);
     expect(wire.split(escaped).length - 1).toBe(1);
-    const report = (result.structuredContent as { report: { incident: { id: string } } }).report;
-    expect(report.incident.id).toBe(INCIDENT_ID);
   });
 
   it('the action_items prompt defaults ticket_system to github', async () => {

@@ -95,7 +95,8 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
         const issue = structured.error.issues[0]!;
         return toolErrorResult(`internal error in ${tool.name}: output ${issue.path.join('.') || '(root)'}: ${issue.message}`);
       }
-      return { content: [{ type: 'text', text: result.text }], structuredContent: result.structured as Record<string, unknown> };
+      const links = (result.links ?? []).map((l) => ({ type: 'resource_link' as const, ...l }));
+      return { content: [{ type: 'text', text: result.text }, ...links], structuredContent: result.structured as Record<string, unknown> };
     } catch (err) {
       if (err instanceof CancelledError) return toolErrorResult(`${tool.name} was cancelled; nothing was stored`);
       if (err instanceof ToolError) return toolErrorResult(err.message);

@@ -55,7 +55,7 @@ port.on('message', async (message: ToWorker) => {
           : {}),
       };
       const result = await tool.handler(parseToolInput(tool, message.args) as never, deps, ctx);
-      send({ kind: 'result', id, structured: result.structured, text: result.text });
+      send({ kind: 'result', id, structured: result.structured, text: result.text, ...(result.links ? { links: result.links } : {}) });
     } else {
       const resource = INCIDENT_RESOURCES.find((r) => r.name === message.resource)!;
       send({ kind: 'resource', id, text: resource.read(message.incidentId, deps) });

@@ -125,7 +125,7 @@ export class WorkerPool implements WorkRunner {
       ctx,
       ctx.signal,
     );
-    if (answer.kind === 'result') return { structured: answer.structured, text: answer.text };
+    if (answer.kind === 'result') return { structured: answer.structured, text: answer.text, ...(answer.links ? { links: answer.links } : {}) };
     if (answer.kind === 'error') throw answer.toolError ? new ToolError(answer.message) : new Error(answer.message);
     throw new Error(`internal error: unexpected worker answer ${answer.kind}`);
   }

@@ -40,10 +40,19 @@ export interface ToolContext {
   progress?: (progress: number, total: number, message: string) => void;
 }
 
+/** A resource the result points at instead of carrying it (MCP resource_link content). */
+export interface ToolLink {
+  uri: string;
+  name: string;
+  mimeType: string;
+  description: string;
+}
+
 export interface ToolResult<O> {
   structured: O;
   /** short human-readable text for the MCP text content and the agent transcript */
   text: string;
+  links?: ToolLink[];
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {
