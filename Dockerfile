@@ -32,7 +32,9 @@ COPY package.json ./
 COPY prompts prompts
 COPY examples examples
 COPY third_party/gitleaks/LICENSE third_party/gitleaks/LICENSE
-RUN mkdir -p /data && chown node:node /data
+# a font for the chart PNG's labels (resvg draws no text without one)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /data && chown node:node /data
 # the unprivileged user of the official Node images (uid 1000)
 USER node
 VOLUME /data
