@@ -401,7 +401,7 @@ describe('more ways errors and rollbacks name a change', () => {
 
 describe('switches recorded as change events, and the code they exercise', () => {
   for (const [tool, switchKey, target, codeFile, frame] of [
-    ['global-config', 'killswitch', 'rule:7c1d04', 'lua/rules/apply.lua', 'rules/apply.lua:88'],
+    ['edge-config', 'killswitch', 'rule:7c1d04', 'lua/rules/apply.lua', 'rules/apply.lua:88'],
     ['ops-console', 'kill_switch', 'module:b2a9e1', 'src/engine/dispatch.lua', 'engine/dispatch.lua:41'],
     ['flagd', 'toggle', 'route:4e7f0c', 'app/routing/table.rb', 'routing/table.rb:203'],
   ] as const) {
@@ -410,7 +410,7 @@ describe('switches recorded as change events, and the code they exercise', () =>
       const code: DeploySpec = { repo: 'acme/edge-legacy', id: 501, finishedAt: -200 * 24 * 60, commits: [{ sha: sha(`old-${id}`), message: 'Honour switches per entry', files: [{ filename: codeFile, patch: '@@ -10,0 +10,3 @@\n+  if switched(entry.id) then\n+    return { action = entry.action }\n+  end' }] }] };
       const bundle = withChangeEvents(buildIncident(incident('edge-legacy', `${frame}: attempt to index a nil value (entry=${id}) {n}`, [code], { errorEnd: 25, resolveAt: 40 })), [
         { id: 'CE-ON', timestamp: at(-0.5), summary: `${tool}: ${switchKey} ON for ${target}`, services: [{ summary: 'edge' }], integration: { summary: tool }, custom_details: { [switchKey]: target, from: 'off', to: 'on' } },
-        { id: 'CE-TTL', timestamp: at(-0.2), summary: 'dns: default TTL 3600 -> 1800', services: [{ summary: 'dns' }], integration: { summary: 'dns-admin' }, custom_details: { setting: 'soa.minimum', from: 3600, to: 1800 } },
+        { id: 'CE-TTL', timestamp: at(-0.2), summary: 'dns: default negative TTL 900 -> 300', services: [{ summary: 'dns' }], integration: { summary: 'zone-admin' }, custom_details: { setting: 'zone.negative_ttl', from: 900, to: 300 } },
         { id: 'CE-OFF', timestamp: at(24), summary: `${tool}: ${switchKey} OFF for ${target}`, services: [{ summary: 'edge' }], integration: { summary: tool }, custom_details: { [switchKey]: target, from: 'on', to: 'off' } },
       ]);
       const report = postmortem(bundle);
@@ -422,7 +422,7 @@ describe('switches recorded as change events, and the code they exercise', () =>
 
   it('the same switch flipped without the errors naming it or an undo is not blamed', () => {
     const bundle = withChangeEvents(buildIncident(incident('edge-legacy', 'upstream connect error: connection refused to origin 10.0.4.7 {n}', [])), [
-      { id: 'CE-ON', timestamp: at(-0.5), summary: 'global-config: killswitch ON for rule:5a5a11', services: [{ summary: 'edge' }], custom_details: { killswitch: 'rule:5a5a11', from: 'off', to: 'on' } },
+      { id: 'CE-ON', timestamp: at(-0.5), summary: 'edge-config: killswitch ON for rule:5a5a11', services: [{ summary: 'edge' }], custom_details: { killswitch: 'rule:5a5a11', from: 'off', to: 'on' } },
     ]);
     expect(postmortem(bundle).trigger).toBeNull();
   });
@@ -430,7 +430,7 @@ describe('switches recorded as change events, and the code they exercise', () =>
 
 describe('a library the stack traces end in', () => {
   const cases = [
-    ['npm', 'acme/billing-worker', 'chalkline', '2.1.0', '2.1.1',
+    ['npm', 'acme/invoice-runner', 'chalkline', '2.1.0', '2.1.1',
       { filename: 'package-lock.json', patch: '@@ -10,4 +10,4 @@\n     "node_modules/chalkline": {\n-      "version": "2.1.0",\n+      "version": "2.1.1",' },
       'main thread busy 1800s\n    at Object.<anonymous> (/app/node_modules/chalkline/lib/index.js:18:3)\n    at require (node:internal/modules/cjs/helpers:102:18)\n    at Object.<anonymous> (/app/src/logger.js:4:1)'],
     ['pip', 'acme/ingest', 'yamlette', '5.3.1', '6.0.0',
@@ -462,11 +462,69 @@ describe('a library the stack traces end in', () => {
   });
 
   it('pinning the library back through overrides is the undo of the bump', () => {
-    const bump: DeploySpec = { repo: 'acme/mailer', id: 621, finishedAt: -2, commits: [{ sha: sha('bump-tinted'), message: 'chore(deps): lock file maintenance', files: [{ filename: 'package-lock.json', patch: '@@ -10,4 +10,4 @@\n     "node_modules/tinted": {\n-      "version": "1.4.0",\n+      "version": "1.4.1",' }] }] };
-    const pin: DeploySpec = { repo: 'acme/mailer', id: 622, finishedAt: 20, commits: [{ sha: sha('pin-tinted'), message: 'deps: pin tinted', files: [{ filename: 'package.json', patch: '@@ -40,3 +40,6 @@\n   "devDependencies": {\n   },\n+  "overrides": {\n+    "tinted": "1.4.0"\n+  },' }] }] };
+    const bump: DeploySpec = { repo: 'acme/mailer', id: 621, finishedAt: -2, commits: [{ sha: sha('bump-tinted'), message: 'chore(deps): lock file maintenance', files: [{ filename: 'package-lock.json', patch: '@@ -10,4 +10,4 @@\n     "node_modules/tinted": {\n-      "version": "3.2.0",\n+      "version": "3.2.1",' }] }] };
+    const pin: DeploySpec = { repo: 'acme/mailer', id: 622, finishedAt: 20, commits: [{ sha: sha('pin-tinted'), message: 'deps: pin tinted', files: [{ filename: 'package.json', patch: '@@ -40,3 +40,6 @@\n   "devDependencies": {\n   },\n+  "overrides": {\n+    "tinted": "3.2.0"\n+  },' }] }] };
     const trace = 'worker stuck at start-up {n}\n    at Object.<anonymous> (/app/node_modules/tinted/lib/index.js:18:3)';
     const report = postmortem(buildIncident(incident('mailer', trace, [bump, pin], { errorEnd: 21 })));
     expect(report.trigger).toMatchObject({ deployment_id: 621 });
-    expect(report.trigger!.evidence.join('\n')).toMatch(/moves tinted back to 1\.4\.0/);
+    expect(report.trigger!.evidence.join('\n')).toMatch(/moves tinted back to 3\.2\.0/);
+  });
+});
+
+describe("a change's own tool logging what it removes as the failure begins", () => {
+  const addLogs = (bundle: Bundle, lines: Array<{ at: number; service: string; status?: string; message: string }>) => {
+    const logs = (bundle.sources as Record<string, any>).logs as Array<Record<string, string>>;
+    for (const l of lines) logs.push({ timestamp: at(l.at), service: l.service, status: l.status ?? 'info', host: 'ctl-0', message: l.message });
+    logs.sort((a, b) => a.timestamp!.localeCompare(b.timestamp!));
+    return bundle;
+  };
+  for (const [tool, repo, ref, oldPath, newPath, verb, kind] of [
+    ['argocd-application-controller', 'acme/cluster-config', 'cc-0301-2', 'regions/{{ .Region }}/apps', 'regions/apps', 'pruning', 'Namespace'],
+    ['flux-kustomize-controller', 'globex/fleet-gitops', 'fg-7731', 'clusters/${CLUSTER}/workloads', 'clusters/workloads', 'deleting', 'Deployment'],
+  ] as const) {
+    it(`a template push in ${repo} (not the deployment head) whose sync logs ${verb} everything under its new path`, () => {
+      const deploy: DeploySpec = {
+        repo,
+        id: 701,
+        finishedAt: -2,
+        environment: 'all-clusters',
+        commits: [
+          { sha: sha(`tmpl-${repo}`), message: 'Templates: tidy root path', files: [{ filename: 'root/apps.yaml.tmpl', patch: `@@ -14,3 +14,3 @@\n   source:\n-    path: ${oldPath}\n+    path: ${newPath}\n   syncPolicy:` }] },
+          { sha: sha(`head-${repo}`), message: 'Bump autoscaler', files: [{ filename: 'addons/autoscaler/values.yaml', patch: '@@ -3,1 +3,1 @@\n-  tag: v2.3.0\n+  tag: v2.3.1' }] },
+        ],
+      };
+      const decoy: DeploySpec = { repo: 'acme/catalog-api', id: 702, finishedAt: -1, commits: [{ sha: sha(`decoy-${repo}`), message: 'Cache thumbnails longer', files: [{ filename: 'src/catalog/thumbs.kt', patch: '@@ -1,1 +1,1 @@\n-  val ttl = hours(1)\n+  val ttl = hours(24)' }] }] };
+      const bundle = buildIncident(incident('api-gateway', '503 upstream fares-lookup: no healthy endpoints (service not found) {n}', [deploy, decoy]));
+      bundle.sources!.github!.repos!.find((r) => r.full_name === repo)!.deployments![0]!.ref = ref;
+      addLogs(bundle, [
+        { at: -0.5, service: tool, message: `app=root rev=${ref} path=${newPath}: 0 resources rendered for this cluster` },
+        ...[0, 1, 2, 3].map((i) => ({ at: -0.4 + i * 0.5, service: tool, message: `app=root rev=${ref} path=${newPath}: ${verb} ${kind}/svc-${i} (not in rendered manifests)` })),
+      ]);
+      const report = postmortem(bundle);
+      expect(report.trigger).toMatchObject({ repo, deployment_id: 701, sha: sha(`tmpl-${repo}`) });
+      expect(report.trigger!.evidence.join('\n')).toContain(`its own rollout logs (naming ${ref})`);
+    });
+  }
+
+  for (const [ticket, component, verb] of [
+    ['MNT-81234', 'fabric-route-speaker', 'descheduling job'],
+    ['OPS-4410', 'meshctl-xds-pusher', 'draining task'],
+  ] as const) {
+    it(`a maintenance run (${ticket}) recorded as a change event, whose automation logs "${verb}" for the ${component} jobs the errors then miss`, () => {
+      const bundle = withChangeEvents(buildIncident(incident('network', `BGP session to ${component}.26 down: hold timer expired; withdrawing routes {n}`, [docs('acme/blob-frontend', 711, -1)])), [
+        { id: 'CE-MNT', timestamp: at(-6), summary: `host-lifecycle: ${ticket} started (firmware update, drain)`, services: [{ summary: 'scheduler' }], custom_details: { ticket, selector: 'cell=eu-north*', matched_cells: ['eun2-b', 'eun1-a'] } },
+      ]);
+      addLogs(bundle, [0, 1, 2].map((i) => ({ at: -5.5 + i, service: 'scheduler', message: `${ticket}: ${verb} ${component}.${30 + i} (class=system) on eun1-a` })));
+      const report = postmortem(bundle);
+      expect(report.trigger).toMatchObject({ kind: 'change_event', change_event_id: 'CE-MNT' });
+    });
+  }
+
+  it("a deploy tool logging its routine steps (draining its own pods) links nothing", () => {
+    const deploy: DeploySpec = { repo: 'acme/web', id: 721, finishedAt: -2, commits: [{ sha: sha('web-copy'), message: 'Copy change', files: [{ filename: 'src/pages/home.ts', patch: "@@ -1,1 +1,1 @@\n-  title: 'Hello'\n+  title: 'Welcome'" }] }] };
+    const bundle = buildIncident(incident('payments', 'upstream ledger-db timed out after 2000ms (replica lag) {n}', [deploy]));
+    bundle.sources!.github!.repos![0]!.deployments![0]!.ref = 'web-5120';
+    addLogs(bundle, [0, 1, 2].map((i) => ({ at: -3 + i * 0.5, service: 'deployer', message: `web-5120: draining web-pod-${i} and removing it from the load balancer` })));
+    expect(postmortem(bundle).trigger).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ import { describeConfigChange, type ChangeAnalysis, type ChangeName } from './ch
 import { changeKey, describeChange, type DeploymentFact, type IncidentFacts } from './facts.js';
 import { modeChangeNoun, modeLabel, modesOfChange, type FailureMode } from './failureModes.js';
 import type { IncidentSignals } from './signals.js';
-import { nameTokens, STOPWORDS, subwords } from './signals.js';
+import { identifiersOf, nameTokens, STOPWORDS, subwords } from './signals.js';
 import { formatDuration, formatMs } from './time.js';
 
 const FLAG_VALUE = /^(true|false|on|off|yes|no|enabled?|disabled?)$/i;
@@ -662,6 +662,81 @@ function undoingChange(d: DeploymentFact, facts: IncidentFacts, signals: Inciden
   return null;
 }
 
+const DESTRUCTIVE = /\b(prun(?:e|ed|es|ing)|delet(?:e|ed|es|ing)|deschedul\w*|drain(?:ed|ing|s)?|evict\w*|withdr[ae]w\w*|remov(?:e|ed|es|ing)|purg(?:e|ed|es|ing)|drop(?:ped|ping|s)?|truncat\w*|wip(?:e|ed|es|ing)|destroy\w*|decommission\w*|shut(?:ting)? down|kill(?:ed|ing|s)?)\b/i;
+
+/** What names one rollout in a tool's log lines: its release ref, commit SHAs and ticket ids. */
+function identityHandles(d: DeploymentFact): string[] {
+  const out = new Set<string>();
+  if (d.ref && d.ref.length >= 4 && /\d/.test(d.ref) && !/^(main|master|head|trunk|develop|production|prod)$/i.test(d.ref)) out.add(d.ref);
+  for (const x of [d.sha, ...d.commits.map((c) => c.sha)]) if (x && x.length >= 7) out.add(x.slice(0, 7));
+  for (const text of [d.description, ...d.commits.map((c) => c.message)]) for (const m of text.matchAll(/\b[A-Z][A-Z0-9]{1,9}-\d{3,}\b/g)) out.add(m[0]);
+  return [...out];
+}
+
+/** Values a change adds (`regions/services`, `priority=infra`, `use4-b`): tokens with a digit or a separator. */
+function addedValues(added: string): string[] {
+  const out = new Set<string>();
+  for (const raw of added.split(/[\s"'`,;()[\]{}]+/)) {
+    const t = raw.replace(/^[#:+-]+|[:.]+$/g, '');
+    if (t.length >= 6 && t.length <= 80 && /[a-z]/i.test(t) && /[\d/=._-]/.test(t) && !/^https?:/i.test(t)) out.add(t);
+  }
+  return [...out];
+}
+
+interface RolloutActions {
+  handle: string;
+  verb: string;
+  sample: string;
+  firstMs: number;
+  /** a value the change adds, quoted by those logs, and the commit that adds it */
+  quoted: { sha: string; value: string } | null;
+  /** a component those logs act on whose name the errors also carry */
+  reaches: string | null;
+}
+
+/**
+ * Log lines that name this rollout (by release, SHA or ticket), seen only from its start, that show
+ * it removing or stopping things by the time the failure began. They link it only when they also
+ * quote a value it adds or act on a component the errors name: a tool logging its routine steps
+ * links nothing.
+ */
+function rolloutActions(d: DeploymentFact, facts: IncidentFacts, signals: IncidentSignals, ownNames: string[]): RolloutActions | null {
+  const handles = identityHandles(d);
+  if (!handles.length) return null;
+  const start = d.createdMs - 60_000;
+  let handle = '';
+  const named = facts.logSignatures.filter((sig) => {
+    const h = handles.find((x) => namesIn(sig.sample, x));
+    if (h && !handle) handle = h;
+    return h !== undefined;
+  });
+  if (!named.length || named.some((sig) => sig.firstMs < start)) return null;
+  const acts = named.filter((sig) => sig.firstMs <= signals.anomalyOnsetMs + 2 * 60_000 && DESTRUCTIVE.test(sig.sample));
+  if (!acts.length) return null;
+  const lowerHandles = handles.map((h) => h.toLowerCase());
+  let quoted: RolloutActions['quoted'] = null;
+  for (const c of d.commits) {
+    const removed = c.removedText.toLowerCase();
+    const value = addedValues(c.addedText).find((v) => !lowerHandles.includes(v.toLowerCase()) && !removed.includes(v.toLowerCase()) && acts.some((sig) => namesIn(sig.sample, v)));
+    if (value) {
+      quoted = { sha: c.sha, value };
+      break;
+    }
+  }
+  // components acted on (`netctl-sdn.17`) and failing (`netctl-bgp-speaker.26`) share a name no log had before the rollout
+  const seenBefore = new Set(facts.logSignatures.filter((sig) => sig.firstMs < start).flatMap((sig) => identifiersOf(sig.template)));
+  const compoundParts = (text: string) => new Set([...text.matchAll(/\b[a-z][a-z0-9]*(?:[-.][a-z0-9]+)+\b/gi)].flatMap((m) => identifiersOf(m[0].replace(/[-.]/g, ' '))));
+  const failing = compoundParts(signals.errorText);
+  let reaches: string | null = null;
+  for (const sig of acts) {
+    reaches = [...compoundParts(sig.sample)].find((t) => t.length >= 5 && failing.has(t) && !seenBefore.has(t) && !ownNames.includes(t) && !lowerHandles.some((h) => h.includes(t)) && !DESTRUCTIVE.test(t)) ?? null;
+    if (reaches) break;
+  }
+  if (!quoted && !reaches) return null;
+  const first = acts.reduce((a, b) => (b.firstMs < a.firstMs ? b : a));
+  return { handle, verb: DESTRUCTIVE.exec(first.sample)![0], sample: first.sample, firstMs: first.firstMs, quoted, reaches };
+}
+
 function candidateKind(d: DeploymentFact): CandidateAssessment['kind'] {
   if (d.origin !== 'github') return 'change_event';
   const configOnly =
@@ -838,6 +913,21 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
       culprit.nameLinks++;
       culprit.match = 1 - (1 - culprit.match) * 0.55;
       culprit.evidence.push(`the errors name ${release}, the release this change put live`);
+    }
+    // The change's own tool logging what it does (naming its release or ticket) as the failure
+    // begins: removing, pruning or descheduling the very things its new values select.
+    const acts = rolloutActions(d, facts, signals, [...deployed, ...serviceNames]);
+    if (acts) {
+      const target = (acts.quoted && !culprit?.reverted ? commits.find((c) => c.change.sha === acts.quoted!.sha) : undefined) ?? culprit;
+      if (target) {
+        culprit = target;
+        target.specific += acts.quoted && acts.reaches ? 3 : 2;
+        target.nameLinks++;
+        target.match = 1 - (1 - target.match) * 0.55;
+        target.evidence.push(
+          `from ${formatMs(acts.firstMs)} its own rollout logs (naming ${acts.handle}) show it ${acts.verb.toLowerCase()}${acts.quoted ? ` under the new \`${acts.quoted.value}\` it sets` : ''}${acts.reaches ? `, reaching \`${acts.reaches}\`, which the errors name` : ''}: "${acts.sample.slice(0, 140)}"`,
+        );
+      }
     }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
     const match = culprit?.match ?? 0;
