@@ -152,6 +152,12 @@ describe('MCP over HTTP with a static bearer token', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
+
+  it('wrote no process warning (e.g. MaxListenersExceededWarning) to stderr through all of the above', async () => {
+    const calls = Array.from({ length: 20 }, () => rawPost(server.url, { jsonrpc: '2.0', id: 9, method: 'tools/list', params: {} }, { authorization: `Bearer ${TOKEN}`, 'mcp-protocol-version': '2025-11-25' }));
+    expect((await Promise.all(calls)).every((r) => r.status === 200)).toBe(true);
+    expect(server.stderr()).not.toMatch(/Warning|\n\s+at /);
+  });
 });
 
 describe('MCP over HTTP as an OAuth resource server (JWT via JWKS)', () => {
