@@ -184,6 +184,12 @@ export class PostgresWatchStore implements WatchStore {
     return (await this.get(id))!;
   }
 
+  /** Claims that ended without an outcome (the replica died or lost its lease): a measure of takeovers. */
+  async abandonedClaims(): Promise<number> {
+    const r = await this.pool.query<{ n: number }>('SELECT COALESCE(SUM(claims - checks), 0)::int AS n FROM watch_incidents WHERE lease_owner IS NULL');
+    return r.rows[0]!.n;
+  }
+
   async retryFailed(now = Date.now()): Promise<number> {
     const r = await this.pool.query(`UPDATE watch_incidents SET stage = 'seen', attempts = 0, next_attempt_at = 0, updated_at = $1 WHERE stage = 'failed'`, [now]);
     return r.rowCount ?? 0;
