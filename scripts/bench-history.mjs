@@ -4,10 +4,16 @@
 // incident, and by free text). Prints import documents/s and query p50/p95; timing is reported,
 // never asserted (tests assert behaviour).
 //
+// With PostgreSQL available (HINDSIGHT_BENCH_DATABASE_URL, or Debian's binaries to start a
+// throwaway server), the first --pg-docs of them (20,000 by default) are also imported into the
+// Postgres history and the same queries timed there.
+//
 //   npm run bench                                  (after the other benchmarks)
-//   node scripts/bench-history.mjs [--docs N] [--queries N]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//   node scripts/bench-history.mjs [--docs N] [--queries N] [--pg-docs N]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,9 +21,10 @@ import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '100000' }, queries: { type: 'string', default: '300' } } });
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '100000' }, queries: { type: 'string', default: '300' }, 'pg-docs': { type: 'string', default: '20000' } } });
 const DOCS = Number(values.docs);
 const QUERIES = Number(values.queries);
+const PG_DOCS = Math.min(DOCS, Number(values['pg-docs']));
 
 let seed = 42;
 const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
@@ -84,11 +91,85 @@ try {
     store.history.search(store.history.queryFromText(incident.error_signatures[0] ?? incident.title), {}, 5);
     byText.push(performance.now() - t2);
   }
-  const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))].toFixed(1);
   console.log(`history: ${summary.imported} past post-mortems imported in ${importSeconds.toFixed(1)} s (${Math.round(summary.imported / importSeconds)} documents/s)`);
   console.log(`history: similar-incident query by incident (${QUERIES}): p50 ${pct(byIncident, 50)} ms, p95 ${pct(byIncident, 95)} ms`);
   console.log(`history: similar-incident query by text     (${QUERIES}): p50 ${pct(byText, 50)} ms, p95 ${pct(byText, 95)} ms`);
   store.close();
+  if (PG_DOCS > 0) await benchPostgres(docsDir, Math.ceil(PG_DOCS / perDir));
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+function pct(xs, p) {
+  return xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))].toFixed(1);
+}
+
+/** The same import and queries on the Postgres history (first `dirs` directories of documents). */
+async function benchPostgres(docsDir, dirs) {
+  const server = process.env.HINDSIGHT_BENCH_DATABASE_URL ? { url: process.env.HINDSIGHT_BENCH_DATABASE_URL, stop() {} } : await startThrowawayPostgres();
+  if (!server) return console.log('history (postgres): skipped, no PostgreSQL (set HINDSIGHT_BENCH_DATABASE_URL or install postgresql)');
+  const { PostgresHistory } = await dist('history/postgresIndex.js');
+  const { PostgresBackend } = await dist('history/backend.js');
+  const { importPathsInto } = await dist('history/import.js');
+  const db = new PostgresHistory({ url: server.url, schema: `bench_history_${process.pid}` });
+  try {
+    const history = new PostgresBackend(db);
+    const paths = readdirSync(docsDir).sort().slice(0, dirs).map((d) => path.join(docsDir, d));
+    const t0 = performance.now();
+    const summary = await importPathsInto(history, paths);
+    const seconds = (performance.now() - t0) / 1000;
+    const byIncident = [];
+    const byText = [];
+    for (let q = 0; q < QUERIES; q++) {
+      const [ext, text] = doc(DOCS + q);
+      const [incident] = parsePostmortem(`query.${ext}`, text);
+      const t = performance.now();
+      await history.search(history.queryFromIncident(incident), {}, 5);
+      byIncident.push(performance.now() - t);
+      const t2 = performance.now();
+      await history.search(await history.queryFromText(incident.error_signatures[0] ?? incident.title), {}, 5);
+      byText.push(performance.now() - t2);
+    }
+    console.log(`history (postgres): ${summary.imported} past post-mortems imported in ${seconds.toFixed(1)} s (${Math.round(summary.imported / seconds)} documents/s)`);
+    console.log(`history (postgres): similar-incident query by incident (${QUERIES}): p50 ${pct(byIncident, 50)} ms, p95 ${pct(byIncident, 95)} ms`);
+    console.log(`history (postgres): similar-incident query by text     (${QUERIES}): p50 ${pct(byText, 50)} ms, p95 ${pct(byText, 95)} ms`);
+  } finally {
+    await db.dropSchema().catch(() => {});
+    await db.close();
+    server.stop();
+  }
+}
+
+/** Debian's PostgreSQL in a temporary directory on a free loopback port (as `postgres` when root); null without binaries. */
+async function startThrowawayPostgres() {
+  const root = '/usr/lib/postgresql';
+  const version = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => b - a)[0] : undefined;
+  if (!version) return null;
+  const bin = path.join(root, version, 'bin');
+  const asRoot = userInfo().uid === 0;
+  const dir = mkdtempSync(path.join(tmpdir(), 'hindsight-bench-pg-'));
+  if (asRoot) {
+    const id = (flag) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    chownSync(dir, id('-u'), id('-g'));
+  }
+  const run = (tool, args) => execFileSync(asRoot ? 'runuser' : path.join(bin, tool), asRoot ? ['-u', 'postgres', '--', path.join(bin, tool), ...args] : args, { stdio: 'pipe', cwd: dir, env: { PATH: process.env.PATH, LC_ALL: 'C' } });
+  const port = await new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = srv.address().port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const data = path.join(dir, 'data');
+  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  run('pg_ctl', ['start', '-w', '-D', data, '-l', path.join(dir, 'log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${dir}' -c fsync=off -c synchronous_commit=off`]);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', data]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }

@@ -211,7 +211,7 @@ describe.skipIf(!available)('history in PostgreSQL', () => {
     }
   });
 
-  it('concurrent writers sharing words and ids neither deadlock nor lose document counts', async () => {
+  it('concurrent writers sharing words and ids neither deadlock nor lose document counts or lengths', async () => {
     const url = await server.createDatabase('writers');
     const local = new IncidentStore(':memory:');
     const ids = importPaths(local.history, [join(SET, 'corpus')]).ids.slice(0, 120);
@@ -235,6 +235,8 @@ describe.skipIf(!available)('history in PostgreSQL', () => {
         const written = await counts(HISTORY_SCHEMA);
         expect(written.length).toBeGreaterThan(100);
         expect(written).toEqual(await counts('reference'));
+        const stats = async (schema: string) => (await client.query(`SELECT documents, tokens FROM ${schema}.stats`)).rows;
+        expect(await stats(HISTORY_SCHEMA)).toEqual(await stats('reference'));
       } finally {
         await client.end();
         await reference.close();

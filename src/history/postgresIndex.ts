@@ -36,7 +36,7 @@ function searchColumns(p: PastIncident): [string, string, string, string, number
   return [cols[0]!.join(' '), cols[1]!.join(' '), cols[2]!.join(' '), cols[3]!.join(' '), cols.reduce((n, c) => n + c.length, 0)];
 }
 
-/** rows per multi-row INSERT (16 parameters each, far below the 65,535 limit) */
+/** rows per multi-row INSERT (at most 11 parameters each, far below the 65,535 limit) */
 const INSERT_CHUNK = 200;
 
 /** A postgres:// URL from HINDSIGHT_DATABASE_URL, or null when the history stays in SQLite. */
@@ -71,6 +71,11 @@ export const HISTORY_MIGRATIONS: readonly Migration[] = [
         features_json text NOT NULL,
         record_json text NOT NULL,
         rank_text text NOT NULL,
+        imported_at timestamptz NOT NULL
+      );
+      -- full text apart from the records, so a scan of matching documents reads narrow rows
+      CREATE TABLE ${s}.documents (
+        id text PRIMARY KEY REFERENCES ${s}.incidents (id) ON DELETE CASCADE,
         search_title text NOT NULL,
         search_services text NOT NULL,
         search_root_cause text NOT NULL,
@@ -83,10 +88,15 @@ export const HISTORY_MIGRATIONS: readonly Migration[] = [
           setweight(to_tsvector('${s}.words', search_title), 'B') ||
           setweight(to_tsvector('${s}.words', search_services), 'C') ||
           setweight(to_tsvector('${s}.words', search_body), 'D')
-        ) STORED,
-        imported_at timestamptz NOT NULL
+        ) STORED
       );
-      CREATE INDEX incidents_tsv ON ${s}.incidents USING gin (tsv);
+      -- the long body text is moved out of line first; the tsvector stays in the row
+      ALTER TABLE ${s}.documents ALTER COLUMN search_body SET STORAGE EXTERNAL;
+      ALTER TABLE ${s}.documents ALTER COLUMN tsv SET STORAGE MAIN;
+      CREATE INDEX documents_tsv ON ${s}.documents USING gin (tsv);
+      -- BM25's document count and average length without a scan, kept by every write
+      CREATE TABLE ${s}.stats (one boolean PRIMARY KEY DEFAULT true CHECK (one), documents bigint NOT NULL, tokens bigint NOT NULL);
+      INSERT INTO ${s}.stats (documents, tokens) VALUES (0, 0);
       CREATE INDEX incidents_hash ON ${s}.incidents (content_hash);
       CREATE INDEX incidents_date ON ${s}.incidents (date);
       CREATE TABLE ${s}.features (
@@ -320,8 +330,13 @@ export class PostgresHistory {
         write.push(item);
       }
       const replaced = write.map((w) => w.incident.id).filter((id) => existing.has(id));
-      if (replaced.length) await client.query(`DELETE FROM ${this.s}.incidents WHERE id = ANY($1::text[])`, [replaced]);
-      for (let i = 0; i < write.length; i += INSERT_CHUNK) await this.insertRows(client, write.slice(i, i + INSERT_CHUNK), now);
+      let tokens = 0;
+      if (replaced.length) {
+        const { rows: old } = await client.query<{ n: string | null }>(`SELECT sum(doc_len) AS n FROM ${this.s}.documents WHERE id = ANY($1::text[])`, [replaced]);
+        tokens -= Number(old[0]?.n ?? 0);
+        await client.query(`DELETE FROM ${this.s}.incidents WHERE id = ANY($1::text[])`, [replaced]);
+      }
+      for (let i = 0; i < write.length; i += INSERT_CHUNK) tokens += await this.insertRows(client, write.slice(i, i + INSERT_CHUNK), now);
       const kinds: string[] = [];
       const values: string[] = [];
       const owners: string[] = [];
@@ -345,6 +360,7 @@ export class PostgresHistory {
           [terms.map(([t]) => t), terms.map(([, d]) => d)],
         );
       }
+      if (write.length) await client.query(`UPDATE ${this.s}.stats SET documents = documents + $1, tokens = tokens + $2`, [write.length - replaced.length, tokens]);
       await client.query('COMMIT');
       return items.map((item) => outcome.get(item.incident.id)!);
     } catch (err) {
@@ -355,31 +371,28 @@ export class PostgresHistory {
     }
   }
 
-  private async insertRows(client: pg.PoolClient, rows: readonly UpsertItem[], now: Date): Promise<void> {
+  /** Inserts incidents and their full-text documents; returns the tokens added. */
+  private async insertRows(client: pg.PoolClient, rows: readonly UpsertItem[], now: Date): Promise<number> {
     const params: unknown[] = [];
-    const tuples = rows.map(({ incident: p, contentHash, source }) => {
-      const base = params.length;
-      params.push(
-        p.id,
-        contentHash,
-        source,
-        p.title,
-        p.date,
-        p.severity,
-        p.services,
-        JSON.stringify(featuresOf(p)),
-        JSON.stringify(p),
-        rankText(p),
-        ...searchColumns(p),
-        now.toISOString(),
-      );
-      return `(${Array.from({ length: 16 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
-    });
+    const docParams: unknown[] = [];
+    let tokens = 0;
+    const tuple = (base: number, n: number) => `(${Array.from({ length: n }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    const tuples: string[] = [];
+    const docTuples: string[] = [];
+    for (const { incident: p, contentHash, source } of rows) {
+      tuples.push(tuple(params.length, 11));
+      params.push(p.id, contentHash, source, p.title, p.date, p.severity, p.services, JSON.stringify(featuresOf(p)), JSON.stringify(p), rankText(p), now.toISOString());
+      const cols = searchColumns(p);
+      tokens += cols[4];
+      docTuples.push(tuple(docParams.length, 6));
+      docParams.push(p.id, ...cols);
+    }
     await client.query(
-      `INSERT INTO ${this.s}.incidents (id, content_hash, source, title, date, severity, services, features_json, record_json, rank_text,
-         search_title, search_services, search_root_cause, search_body, doc_len, imported_at) VALUES ${tuples.join(', ')}`,
+      `INSERT INTO ${this.s}.incidents (id, content_hash, source, title, date, severity, services, features_json, record_json, rank_text, imported_at) VALUES ${tuples.join(', ')}`,
       params,
     );
+    await client.query(`INSERT INTO ${this.s}.documents (id, search_title, search_services, search_root_cause, search_body, doc_len) VALUES ${docTuples.join(', ')}`, docParams);
+    return tokens;
   }
 
   async get(id: string): Promise<PastIncident | null> {
@@ -390,7 +403,7 @@ export class PostgresHistory {
 
   async count(): Promise<number> {
     await this.migrate();
-    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.s}.incidents`);
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT documents AS n FROM ${this.s}.stats`);
     return Number(rows[0]!.n);
   }
 
@@ -434,7 +447,7 @@ export class PostgresHistory {
    * holds '_', as FTS5 reads "max_size"), negated as FTS5 returns it. Documents are found through
    * the GIN index; frequencies come from the tsvector positions, document counts from the index.
    */
-  private async bm25(terms: readonly string[], extra: string, params: readonly unknown[], limit: number): Promise<Array<CandidateRow & { rank: number }>> {
+  private async bm25(terms: readonly string[], extra: string, params: readonly unknown[], limit: number, excludeId?: string): Promise<Array<CandidateRow & { rank: number }>> {
     const parts = [...new Set(terms.flatMap((t) => t.split('_').filter(Boolean)))];
     const { rows: lexRows } = await this.pool.query<{ part: string; lexemes: string[] }>(
       `SELECT part, tsvector_to_array(to_tsvector('${this.s}.words', part)) AS lexemes FROM unnest($1::text[]) AS part`,
@@ -450,14 +463,16 @@ export class PostgresHistory {
     const n = params.length;
     const [dfs, stats, hits] = await Promise.all([
       this.pool.query<{ i: string; n: string }>(
-        `SELECT t.i, (SELECT count(*) FROM ${this.s}.incidents p WHERE p.tsv @@ t.q) AS n FROM unnest($1::tsquery[]) WITH ORDINALITY AS t(q, i)`,
+        `SELECT t.i, (SELECT count(*) FROM ${this.s}.documents d WHERE d.tsv @@ t.q) AS n FROM unnest($1::tsquery[]) WITH ORDINALITY AS t(q, i)`,
         [tsqueries],
       ),
-      this.pool.query<{ rows: string; avgdl: number | null }>(`SELECT count(*) AS rows, avg(doc_len)::float8 AS avgdl FROM ${this.s}.incidents`),
+      this.pool.query<{ rows: string; avgdl: number | null }>(`SELECT documents AS rows, tokens::float8 / nullif(documents, 0) AS avgdl FROM ${this.s}.stats`),
       this.pool.query<{ id: string; doc_len: number; lexeme: string; positions: number[]; weights: string[] }>(
-        `SELECT p.id, p.doc_len, u.lexeme, u.positions::int[] AS positions, u.weights
-         FROM ${this.s}.incidents p CROSS JOIN LATERAL unnest(p.tsv) AS u
-         WHERE p.tsv @@ $${n + 1}::tsquery AND u.lexeme = ANY($${n + 2}::text[])${extra}`,
+        `SELECT d.id, d.doc_len, u.lexeme, u.positions::int[] AS positions, u.weights
+         FROM ${this.s}.documents d${extra ? ` JOIN ${this.s}.incidents p ON p.id = d.id` : ''}
+         -- only the query's lexemes: the tsvector less everything else (unnesting it whole costs a row per word)
+         CROSS JOIN LATERAL unnest(ts_delete(d.tsv, tsvector_to_array(ts_delete(d.tsv, $${n + 2}::text[])))) AS u
+         WHERE d.tsv @@ $${n + 1}::tsquery AND u.lexeme = ANY($${n + 2}::text[])${extra}`,
         [...params, tsqueries.map((q) => `(${q})`).join(' | '), lexemes],
       ),
     ]);
@@ -482,7 +497,7 @@ export class PostgresHistory {
         const f = phraseFrequency(ls, d.terms);
         if (f > 0) score += idf.get(i)! * ((f * (BM25_K1 + 1)) / (f + BM25_K1 * (1 - BM25_B + (BM25_B * d.len) / avgdl)));
       });
-      if (score > 0) scored.push({ id, rank: -score });
+      if (score > 0 && id !== excludeId) scored.push({ id, rank: -score });
     }
     scored.sort((a, b) => a.rank - b.rank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const top = scored.slice(0, limit);
@@ -502,6 +517,9 @@ export class PostgresHistory {
     if (f.from) where.push(`p.date >= ${param(f.from)}`);
     if (f.to) where.push(`p.date <= ${param(f.to)}`);
     if (f.severity) where.push(`p.severity = ${param(f.severity)}`);
+    // the full-text pass leaves the query's own incident out itself (no join for that alone)
+    const textWhere = where.length ? ` AND ${where.join(' AND ')}` : '';
+    const textParams = [...params];
     if (query.excludeId) where.push(`p.id <> ${param(query.excludeId)}`);
     const extra = where.length ? ` AND ${where.join(' AND ')}` : '';
     const pool = Math.max(50, limit * 10);
@@ -512,7 +530,7 @@ export class PostgresHistory {
       if (terms.length === 0) return [];
       const { rows: dfRows } = await this.pool.query<{ term: string; df: number }>(`SELECT term, df FROM ${this.s}.terms WHERE term = ANY($1::text[])`, [terms]);
       const chosen = selectTerms(terms, new Map(dfRows.map((r) => [r.term, r.df])));
-      return chosen.length ? this.bm25(chosen, extra, params, pool) : [];
+      return chosen.length ? this.bm25(chosen, textWhere, textParams, pool, query.excludeId) : [];
     };
     const featureSearch = async (): Promise<CandidateRow[]> => {
       if (posts.length === 0) return [];
