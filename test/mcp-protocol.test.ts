@@ -181,6 +181,20 @@ describe('MCP protocol over stdio: SDK client', { timeout: TIMEOUT_MS }, () => {
     expect(ok.isError ?? false, textOf(ok)).toBe(false);
   });
 
+  it('quotes at most a short prefix of a 1 MB argument in any error, never the whole of it', async () => {
+    const big = 'q'.repeat(1_000_000);
+    const errors = [
+      (await rpcError(client.callTool({ name: big, arguments: {} }))).message,
+      (await rpcError(client.getPrompt({ name: big }))).message,
+      textOf((await client.callTool({ name: 'get_incident_context', arguments: { bundle_path: big } })) as CallToolResult),
+      textOf((await client.callTool({ name: 'get_incident_context', arguments: { incident_id: big } })) as CallToolResult),
+    ];
+    for (const message of errors) {
+      expect(message).toContain('qqqq');
+      expect(message.length).toBeLessThan(2000);
+    }
+  });
+
   it('publishes tool schemas as JSON Schema 2020-12, exactly the reviewed snapshot', async () => {
     const { tools } = await client.listTools();
     const reviewed = JSON.parse(readFileSync(join(ROOT, 'test', '__snapshots__', 'tool-schemas.json'), 'utf8')) as Array<{ name: string; inputSchema: unknown; outputSchema: unknown }>;

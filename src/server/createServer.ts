@@ -142,14 +142,21 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpSe
     ...(options.runner ? { read: (name: string, id: string, signal?: AbortSignal) => options.runner!.readResource(name, id, signal) } : {}),
   });
 
+  // prompts/list and prompts/get by hand (as tools are): an unknown name is quoted, not echoed whole
   promptFiles ??= loadPromptFiles();
-  for (const prompt of promptFiles) {
-    const argsSchema: Record<string, z.ZodType<string | undefined>> = {};
-    for (const a of prompt.arguments) argsSchema[a.name] = a.required ? z.string().describe(a.description) : z.string().optional().describe(a.description);
-    server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: argsSchema as never }, ((args: Record<string, string | undefined>) => ({
-      messages: [{ role: 'user', content: { type: 'text', text: renderPrompt(prompt, args) } }],
-    })) as never);
-  }
+  const prompts = promptFiles;
+  server.server.registerCapabilities({ prompts: { listChanged: false } });
+  server.server.setRequestHandler('prompts/list', () => ({
+    prompts: prompts.map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: p.arguments.map((a) => ({ name: a.name, description: a.description, required: a.required })) })),
+  }));
+  server.server.setRequestHandler('prompts/get', (request) => {
+    const prompt = prompts.find((p) => p.name === request.params.name);
+    if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${quoteInput(request.params.name)}`, { name: quoteInput(request.params.name) });
+    const args = (request.params.arguments ?? {}) as Record<string, string | undefined>;
+    const missing = prompt.arguments.find((a) => a.required && (typeof args[a.name] !== 'string' || args[a.name] === ''));
+    if (missing) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `prompt ${prompt.name}: missing required argument ${missing.name}`);
+    return { description: prompt.description, messages: [{ role: 'user' as const, content: { type: 'text' as const, text: renderPrompt(prompt, args) } }] };
+  });
   return server;
 }
 
