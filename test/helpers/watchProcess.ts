@@ -110,10 +110,12 @@ export function releasePause(home: string, point: PausePoint): void {
   rmSync(join(home, `${point}.paused`), { force: true });
 }
 
-export async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 40_000): Promise<T> {
+type Probed<T> = T | null | undefined | false;
+
+export async function until<T>(what: string, probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs = 40_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
