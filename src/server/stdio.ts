@@ -23,25 +23,28 @@ export function maxResourceBytesFromEnvironment(): number {
   throw new InputError(`HINDSIGHT_MAX_RESOURCE_BYTES: not a positive integer: "${raw}"`);
 }
 
-export async function runStdioServer(): Promise<void> {
+/** What both transports serve: the store, the tools' dependencies and a factory of servers over them. */
+function serverSetup() {
   // a client that went away may have closed stderr too: losing a log line is no reason to crash
   process.stderr.on('error', () => undefined);
   const maxResourceBytes = maxResourceBytesFromEnvironment();
   const store = IncidentStore.open(hindsightHome());
-  const deps: ToolDeps = {
-    store,
-    writesEnabled: process.env.HINDSIGHT_WRITE === '1',
-    cwd: process.cwd(),
-    ...environmentDeps(),
-  };
+  const deps: ToolDeps = { store, writesEnabled: process.env.HINDSIGHT_WRITE === '1', cwd: process.cwd(), ...environmentDeps() };
+  const runner = workRunner();
+  const factory = () => createServer(deps, { maxResourceBytes, ...(runner ? { runner } : {}) });
+  const logError = (err: Error) => process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`);
+  return { store, runner, factory, logError };
+}
+
+export async function runStdioServer(): Promise<void> {
+  const { store, runner, factory, logError } = serverSetup();
   const transport = new LineTransport();
   let stopping = false;
   // serveStdio answers both the 2025 handshake (initialize) and MCP 2026-07-28 (server/discover,
   // per-request envelope), building one server per connection from this factory.
-  const runner = workRunner();
-  const handle = serveStdio(() => createServer(deps, { maxResourceBytes, ...(runner ? { runner } : {}) }), {
+  const handle = serveStdio(factory, {
     transport,
-    onerror: (err) => process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`),
+    onerror: logError,
   });
   // Every way out (client gone, stdin closed, signal) is a normal shutdown: each store write is a
   // single statement or transaction, so whatever was not written yet is simply not there.
@@ -61,21 +64,10 @@ export async function runStdioServer(): Promise<void> {
 
 /** `hindsight serve --http PORT`: the same tools over Streamable HTTP, one server built per request. */
 export async function runHttpServer(portFlag: string | undefined): Promise<void> {
-  process.stderr.on('error', () => undefined);
   const { httpConfigFrom, startHttpServer } = await import('./http.js');
   const config = httpConfigFrom(process.env, portFlag);
-  const maxResourceBytes = maxResourceBytesFromEnvironment();
-  const store = IncidentStore.open(hindsightHome());
-  const deps: ToolDeps = {
-    store,
-    writesEnabled: process.env.HINDSIGHT_WRITE === '1',
-    cwd: process.cwd(),
-    ...environmentDeps(),
-  };
-  const runner = workRunner();
-  const running = await startHttpServer(config, () => createServer(deps, { maxResourceBytes, ...(runner ? { runner } : {}) }), (err) =>
-    process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`),
-  );
+  const { store, runner, factory, logError } = serverSetup();
+  const running = await startHttpServer(config, factory, logError);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
