@@ -15,7 +15,8 @@ import { createGithubFake, type GithubFake } from '../fakes/githubFake.js';
 import { createPagerDutyFake, pagerdutyIncidentFromBundle, type PagerDutyFake } from '../fakes/pagerdutyFake.js';
 import { ALL_REVIEW_SCOPES, createSlackFake, type SlackFake } from '../fakes/slackFake.js';
 import { vendorEnv } from './vendorEnv.js';
-import { hindsightPosts, type PostedMessage } from './watchProcess.js';
+// type only: watchProcess.ts imports vitest, and the bench script runs outside it
+import type { PostedMessage } from './watchProcess.js';
 
 const ROOT = join(__dirname, '..', '..');
 export const reference = validateBundle(JSON.parse(readFileSync(join(ROOT, 'examples/sample-incident/bundle.json'), 'utf8')));
@@ -113,7 +114,8 @@ export async function createReplicaWorld(opts: { count: number; intervalSeconds?
   const approved = new Set<string>();
   const postsByIncident = () => {
     const out = new Map<string, PostedMessage[]>();
-    for (const post of hindsightPosts(slack, REVIEW.id)) {
+    const top = (slack.messagesIn(REVIEW.id) as PostedMessage[]).filter((m) => (!m.thread_ts || m.thread_ts === m.ts) && m.metadata?.event_type === 'hindsight_postmortem');
+    for (const post of top) {
       const id = String(post.metadata?.event_payload?.incident_id);
       out.set(id, [...(out.get(id) ?? []), post]);
     }
