@@ -9,7 +9,8 @@ import { loadConfig } from '../src/harvest/config.js';
 import { pollPagerDuty } from '../src/watch/poller.js';
 import { handleDelivery, signBody, startWebhookServer, verifySignature } from '../src/watch/webhook.js';
 import { PostgresWatchStore } from '../src/watch/postgresWatchStore.js';
-import { LeaseLost, SqliteWatchStore, type WatchStore } from '../src/watch/watchStore.js';
+import { SqliteWatchStore } from '../src/watch/sqliteWatchStore.js';
+import { LeaseLost, type WatchStore } from '../src/watch/watchStore.js';
 import { postgresAvailability, startPostgres, type PostgresServer } from './helpers/postgres.js';
 import { createPagerDutyFake, type PagerDutyFake } from './fakes/pagerdutyFake.js';
 

@@ -1,7 +1,7 @@
 // Which state store the watcher uses: PostgreSQL when a database URL is configured
 // (--database-url or HINDSIGHT_DATABASE_URL), else SQLite in HINDSIGHT_HOME (the default).
 import { isPostgresUrl, PostgresWatchStore } from './postgresWatchStore.js';
-import { SqliteWatchStore, type WatchStore } from './watchStore.js';
+import type { WatchStore } from './watchStore.js';
 
 export class DatabaseUrlError extends Error {
   constructor(message: string) {
@@ -19,5 +19,8 @@ export function databaseUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv
 }
 
 export async function openWatchStore(opts: { home: string; databaseUrl: string | null; poolSize?: number }): Promise<WatchStore> {
-  return opts.databaseUrl ? PostgresWatchStore.open(opts.databaseUrl, { max: opts.poolSize }) : new SqliteWatchStore(opts.home);
+  if (opts.databaseUrl) return PostgresWatchStore.open(opts.databaseUrl, { max: opts.poolSize });
+  // loaded only when used: the serverless entry never needs SQLite's native module
+  const { SqliteWatchStore } = await import('./sqliteWatchStore.js');
+  return new SqliteWatchStore(opts.home);
 }
