@@ -221,7 +221,7 @@ describe('hindsight watch', () => {
     expect(posts[0]!.metadata?.event_payload?.version).toBe(1);
     expect(chatUpdates(w)).toHaveLength(0);
     const replies = w.slack.messagesIn(REVIEW.id).filter((m) => m.thread_ts === post.ts && m.ts !== post.ts);
-    expect(replies.filter((m) => m.bot_id)).toHaveLength(2); // the file and the timeline, once each
+    expect(replies.filter((m) => m.bot_id)).toHaveLength(4); // the Markdown file, the timeline, the chart PNG and the HTML page, once each
     expect(watchRow(w.home, reference.incident.id)!.slackTs).toBe(post.ts);
     expect(issues(w).length).toBeGreaterThanOrEqual(3);
     expect(restarted.logs()).toMatch(/"created":false,"updated":false/);

@@ -15,6 +15,7 @@ import type { IncidentStore } from '../store/incidentStore.js';
 import type { ToolDeps } from '../tools/defineTool.js';
 import { draftWithClaude } from '../agent/llmDraft.js';
 import { publishDraft, readDecision } from '../review/slackReview.js';
+import { reviewVisualsOfBundle } from '../review/chartPng.js';
 import { draftTickets, ticketDeps, type FiledTicket } from '../tickets/tickets.js';
 import type { Logger } from './logger.js';
 import type { Pause } from './testHooks.js';
@@ -122,7 +123,9 @@ export async function runStage(deps: PipelineDeps, claim: Claim): Promise<void> 
       // The draft cannot be older than the incident's first sighting; an hour of margin for the
       // difference between this host's clock and Slack's.
       const since = ((incident.createdAt - 3600_000) / 1000).toFixed(6);
-      const post = await publishDraft(slack, report, markdown, { channel: review.channel, existing, policy: config.http, since });
+      // the leading metric's chart (PNG) and the HTML report go into the review thread too
+      const visuals = reviewVisualsOfBundle(await storedBundle(deps, incident.id), report, (m) => log.warn(at, m));
+      const post = await publishDraft(slack, report, markdown, { channel: review.channel, existing, policy: config.http, since, visuals });
       await deps.pause?.('published', { incident: incident.id, stage: incident.stage });
       await store.advance(incident.id, 'posted', { slackChannel: post.channel, slackTs: post.ts }, now(), token);
       log.info({ ...at, channel: post.channel, ts: post.ts, created: post.created, updated: post.updated }, 'posted for review');
