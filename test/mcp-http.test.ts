@@ -2,7 +2,7 @@
 // process, reached by the SDK v2 client (MCP 2026-07-28) and by the v1 client (2025-11-25), with a
 // static bearer token or OAuth tokens from a loopback authorization server (JWKS, introspection).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,10 +26,10 @@ interface Running {
   home: string;
 }
 
-async function startServer(env: Record<string, string>): Promise<Running> {
+async function startServer(env: Record<string, string>, bundleDir: string | null = join(root, 'examples')): Promise<Running> {
   const home = mkdtempSync(join(tmpdir(), 'hs-http-'));
   const child = spawn(process.execPath, [cli, 'serve', '--http', '0'], {
-    env: { PATH: process.env.PATH, HINDSIGHT_HOME: home, ...env },
+    env: { PATH: process.env.PATH, HINDSIGHT_HOME: home, ...(bundleDir ? { HINDSIGHT_HTTP_BUNDLE_DIR: bundleDir } : {}), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -147,6 +147,20 @@ describe('MCP over HTTP with a static bearer token', () => {
     expect(status).toBe(403);
   });
 
+  it('reads bundle files only inside HINDSIGHT_HTTP_BUNDLE_DIR: an absolute path elsewhere or a ../ escape is refused', async () => {
+    const { client, connect } = clientV2(server.url, TOKEN);
+    await connect();
+    for (const path of [join(root, 'package.json'), '../package.json', 'sample-incident/../../package.json', '/etc/passwd']) {
+      const result = await client.callTool({ name: 'get_incident_context', arguments: { bundle_path: path } });
+      expect(result.isError, path).toBe(true);
+      expect(JSON.stringify(result.content), path).toMatch(/outside the server's bundle directory|no such file under/);
+      expect(JSON.stringify(result.content), path).not.toContain('root:');
+    }
+    const inside = await client.callTool({ name: 'get_incident_context', arguments: { bundle_path: 'sample-incident/bundle.json' } });
+    expect(inside.isError).toBeFalsy();
+    await client.close();
+  });
+
   it('answers /healthz without a token and leaks nothing there', async () => {
     const res = await fetch(new URL('/healthz', server.url));
     expect(res.status).toBe(200);
@@ -251,6 +265,22 @@ describe('MCP over HTTP as an OAuth resource server (JWT via JWKS)', () => {
 });
 
 describe('hindsight serve --http: settings', () => {
+  it('without HINDSIGHT_HTTP_BUNDLE_DIR, bundle_path is off (it would read the server\'s own files); an inline bundle works', async () => {
+    const server = await startServer({ HINDSIGHT_HTTP_TOKEN: TOKEN }, null);
+    try {
+      const { client, connect } = clientV2(server.url, TOKEN);
+      await connect();
+      const refused = await client.callTool({ name: 'get_incident_context', arguments: { bundle_path: sample } });
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toContain('bundle_path is off on this shared server');
+      const inline = await client.callTool({ name: 'get_incident_context', arguments: { bundle: JSON.parse(readFileSync(sample, 'utf8')) } });
+      expect(inline.isError).toBeFalsy();
+      await client.close();
+    } finally {
+      await stop(server);
+    }
+  });
+
   it('refuses to start without any authentication setting: one line, exit 2, no stack trace', async () => {
     const home = mkdtempSync(join(tmpdir(), 'hs-http-'));
     const child = spawn(process.execPath, [cli, 'serve', '--http', '0'], { env: { PATH: process.env.PATH, HINDSIGHT_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });

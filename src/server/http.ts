@@ -4,6 +4,7 @@
 // at /.well-known/oauth-protected-resource, 401 with `WWW-Authenticate: Bearer resource_metadata=…`
 // without a valid token, tokens for another audience refused (RFC 8707), hindsight:read for
 // every call and hindsight:write for filing. Origin and Host are checked against DNS rebinding.
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -45,6 +46,8 @@ export interface HttpConfig {
   /** hostnames the Host header may name */
   allowedHosts: string[];
   maxBodyBytes: number;
+  /** the only directory bundle_path may read from (HINDSIGHT_HTTP_BUNDLE_DIR); null: bundle_path is off */
+  bundleDir: string | null;
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]', '::1'];
@@ -102,7 +105,9 @@ export function httpConfigFrom(env: NodeJS.ProcessEnv, portFlag?: string): HttpC
   const rawMax = env.HINDSIGHT_HTTP_MAX_BODY_BYTES?.trim();
   const maxBodyBytes = rawMax ? Number(rawMax) : DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new InputError(`HINDSIGHT_HTTP_MAX_BODY_BYTES: not a positive integer: "${rawMax}"`);
-  return { host, port, resource, resourceExplicit: Boolean(publicUrl), auth, allowedOrigins, allowedHosts, maxBodyBytes };
+  const bundleDir = env.HINDSIGHT_HTTP_BUNDLE_DIR?.trim() || null;
+  if (bundleDir && !existsSync(bundleDir)) throw new InputError(`HINDSIGHT_HTTP_BUNDLE_DIR: no such directory: "${bundleDir.slice(0, 200)}"`);
+  return { host, port, resource, resourceExplicit: Boolean(publicUrl), auth, allowedOrigins, allowedHosts, maxBodyBytes, bundleDir };
 }
 
 function verifierFor(config: HttpConfig): OAuthTokenVerifier | null {

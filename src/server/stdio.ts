@@ -10,9 +10,9 @@ import { environmentDeps } from './environmentDeps.js';
 import { WorkerPool, workerCountFromEnvironment, type WorkRunner } from './workerPool.js';
 
 /** Tool calls run on worker threads unless HINDSIGHT_WORKERS=0. */
-function workRunner(): WorkRunner | undefined {
+function workRunner(bundleRoot: string | null | undefined): WorkRunner | undefined {
   const n = workerCountFromEnvironment(process.env);
-  return n > 0 ? new WorkerPool(n, process.cwd()) : undefined;
+  return n > 0 ? new WorkerPool(n, process.cwd(), bundleRoot) : undefined;
 }
 
 export function maxResourceBytesFromEnvironment(): number {
@@ -24,13 +24,13 @@ export function maxResourceBytesFromEnvironment(): number {
 }
 
 /** What both transports serve: the store, the tools' dependencies and a factory of servers over them. */
-function serverSetup() {
+function serverSetup(bundleRoot?: string | null) {
   // a client that went away may have closed stderr too: losing a log line is no reason to crash
   process.stderr.on('error', () => undefined);
   const maxResourceBytes = maxResourceBytesFromEnvironment();
   const store = IncidentStore.open(hindsightHome());
-  const deps: ToolDeps = { store, writesEnabled: process.env.HINDSIGHT_WRITE === '1', cwd: process.cwd(), ...environmentDeps() };
-  const runner = workRunner();
+  const deps: ToolDeps = { store, writesEnabled: process.env.HINDSIGHT_WRITE === '1', cwd: process.cwd(), ...(bundleRoot !== undefined ? { bundleRoot } : {}), ...environmentDeps() };
+  const runner = workRunner(bundleRoot);
   const factory = () => createServer(deps, { maxResourceBytes, ...(runner ? { runner } : {}) });
   const logError = (err: Error) => process.stderr.write(`hindsight: ${redactSecrets(err.message)}\n`);
   return { store, runner, factory, logError };
@@ -66,7 +66,8 @@ export async function runStdioServer(): Promise<void> {
 export async function runHttpServer(portFlag: string | undefined): Promise<void> {
   const { httpConfigFrom, startHttpServer } = await import('./http.js');
   const config = httpConfigFrom(process.env, portFlag);
-  const { store, runner, factory, logError } = serverSetup();
+  // a shared server reads bundle files only inside HINDSIGHT_HTTP_BUNDLE_DIR, and none without it
+  const { store, runner, factory, logError } = serverSetup(config.bundleDir);
   const running = await startHttpServer(config, factory, logError);
   let stopping = false;
   const shutdown = async () => {

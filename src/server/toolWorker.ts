@@ -11,9 +11,9 @@ import { environmentDeps } from './environmentDeps.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
 
 const port = parentPort!;
-const { cwd } = workerData as { cwd: string };
+const { cwd, bundleRoot } = workerData as { cwd: string; bundleRoot?: string | null };
 const store = IncidentStore.open(hindsightHome());
-const deps: ToolDeps = { store, writesEnabled: process.env.HINDSIGHT_WRITE === '1', cwd, ...environmentDeps() };
+const deps: ToolDeps = { store, writesEnabled: process.env.HINDSIGHT_WRITE === '1', cwd, ...(bundleRoot !== undefined ? { bundleRoot } : {}), ...environmentDeps() };
 
 const confirmations = new Map<number, (ok: boolean) => void>();
 const aborts = new Map<number, AbortController>();

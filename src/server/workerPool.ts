@@ -40,13 +40,14 @@ export class WorkerPool implements WorkRunner {
   constructor(
     private readonly size: number,
     private readonly cwd: string,
+    private readonly bundleRoot: string | null | undefined = undefined,
     private readonly script = new URL('./toolWorker.js', import.meta.url),
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.script, { workerData: { cwd: this.cwd } }), job: null };
+    const slot: Slot = { worker: new Worker(this.script, { workerData: { cwd: this.cwd, bundleRoot: this.bundleRoot } }), job: null };
     slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     slot.worker.on('error', (err) => this.onExit(slot, err));
     slot.worker.on('exit', () => this.onExit(slot, new Error('the worker stopped')));

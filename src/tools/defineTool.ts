@@ -13,6 +13,12 @@ export interface ToolDeps {
   writesEnabled: boolean;
   /** resolves a relative bundle path; defaults to the process working directory */
   cwd: string;
+  /**
+   * Where bundle_path may read: absent, anywhere this process can (a local stdio server); a
+   * directory, only files inside it (relative paths resolve against it); null, nowhere (a shared
+   * HTTP server without HINDSIGHT_HTTP_BUNDLE_DIR: callers pass an inline bundle or an incident id).
+   */
+  bundleRoot?: string | null;
   /** live harvesting by incident id, when vendor credentials are configured */
   harvest?: (incidentId: string) => Promise<import('../core/bundle.js').Bundle>;
   /** when harvest is absent: why live harvesting is off (e.g. which credentials are missing) */

@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { BundleError, readBundle, skippedOf, type Bundle } from '../core/bundle.js';
 import { collectFacts } from '../core/facts.js';
@@ -6,7 +7,25 @@ import { withholdText } from '../core/instructions.js';
 import { Redactor } from '../core/redact.js';
 import { formatMs } from '../core/time.js';
 import { InputError, readBundleFile } from '../io/files.js';
-import { defineTool, stopIfCancelled, ToolError } from './defineTool.js';
+import { defineTool, stopIfCancelled, ToolError, type ToolDeps } from './defineTool.js';
+
+/** The file bundle_path names, inside deps.bundleRoot when the server confines it (symbolic links resolved). */
+function bundleFilePath(given: string, deps: ToolDeps): string {
+  if (deps.bundleRoot === undefined) return isAbsolute(given) ? given : resolve(deps.cwd, given);
+  if (deps.bundleRoot === null) {
+    throw new ToolError('bundle_path is off on this shared server (it would read the server\'s own files): pass the bundle inline as `bundle`, or an incident_id to harvest; an operator can allow a directory with HINDSIGHT_HTTP_BUNDLE_DIR');
+  }
+  const root = realpathSync(deps.bundleRoot);
+  const wanted = resolve(root, given);
+  let real: string;
+  try {
+    real = realpathSync(wanted);
+  } catch {
+    throw new ToolError(`bundle_path: no such file under the server's bundle directory: ${given.slice(0, 200)}`);
+  }
+  if (real !== root && !real.startsWith(root + sep)) throw new ToolError(`bundle_path: outside the server's bundle directory (HINDSIGHT_HTTP_BUNDLE_DIR): ${given.slice(0, 200)}`);
+  return real;
+}
 
 export const getIncidentContext = defineTool({
   name: 'get_incident_context',
@@ -55,7 +74,7 @@ export const getIncidentContext = defineTool({
     try {
       if (input.bundle_path !== undefined) {
         step(0, 'reading and parsing the bundle');
-        bundle = readBundleFile(isAbsolute(input.bundle_path) ? input.bundle_path : resolve(deps.cwd, input.bundle_path));
+        bundle = readBundleFile(bundleFilePath(input.bundle_path, deps));
       } else if (input.bundle !== undefined) {
         bundle = readBundle(input.bundle).bundle;
       } else {
