@@ -147,12 +147,12 @@ describe.skipIf(!pg.available)('watch replicas on one PostgreSQL', () => {
     const url = await server.createDatabase(`replicas_${++databases}`);
     const env = { PATH: process.env.PATH, HINDSIGHT_DATABASE_URL: url };
     const first = spawnSync(process.execPath, [CLI, 'db', 'migrate'], { env, encoding: 'utf8' });
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/applied 1 \(schema version 1\)/);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/applied 1, 2 \(schema version 2\)/);
     const second = spawnSync(process.execPath, [CLI, 'db', 'migrate'], { env, encoding: 'utf8' });
     expect(second.stdout).toMatch(/up to date/);
     const bad = spawnSync(process.execPath, [CLI, 'db', 'migrate', '--database-url', 'mysql://x'], { env, encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    expect(bad.status, bad.stderr).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--database-url: expected postgres:/);
   });

@@ -225,6 +225,15 @@ describe.skipIf(!pgAvailability.available)('watch store (PostgreSQL): leases and
     expect(await a.checkpoint('pagerduty')).toBe('2025-05-01T10:00:00.000Z');
   });
 
+  it('lets one replica poll a source per interval', async () => {
+    const { a, b } = await fresh();
+    expect(await a.claimPoll('pagerduty', 1000, 10_000)).toBe(true);
+    expect(await b.claimPoll('pagerduty', 1000, 10_500)).toBe(false);
+    expect(await b.claimPoll('opsgenie', 1000, 10_500)).toBe(true);
+    expect(await b.claimPoll('pagerduty', 1000, 11_000)).toBe(true);
+    expect(await a.claimPoll('pagerduty', 1000, 11_200)).toBe(false);
+  });
+
   it('migrates once when replicas start together, and records the version', async () => {
     pgServer ??= await startPostgres();
     const url = await pgServer.createDatabase(`watch_migrate_${++databases}`);

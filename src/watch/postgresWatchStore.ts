@@ -210,6 +210,15 @@ export class PostgresWatchStore implements WatchStore {
     return { cycles: row?.cycles ?? 0, polls: row?.polls ?? 0, lastCycleAt: row?.last_cycle_at ?? null, lastPollAt: row?.last_poll_at ?? null };
   }
 
+  async claimPoll(source: string, intervalMs: number, now = Date.now()): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO watch_polls (source, last_poll_at) VALUES ($1, $2)
+       ON CONFLICT (source) DO UPDATE SET last_poll_at = excluded.last_poll_at WHERE watch_polls.last_poll_at <= $2 - $3`,
+      [source, now, intervalMs],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
   async checkpoint(source: string): Promise<string | null> {
     const r = await this.pool.query<{ value: string }>('SELECT value FROM watch_checkpoints WHERE source = $1', [source]);
     return r.rows[0]?.value ?? null;

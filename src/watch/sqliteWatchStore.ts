@@ -141,6 +141,11 @@ export class SqliteWatchStore implements WatchStore {
     return { cycles: r?.cycles ?? 0, polls: r?.polls ?? 0, lastCycleAt: r?.last_cycle_at ?? null, lastPollAt: r?.last_poll_at ?? null };
   }
 
+  /** One watcher: it always polls when its own schedule says so. */
+  async claimPoll(): Promise<boolean> {
+    return true;
+  }
+
   async checkpoint(source: string): Promise<string | null> {
     const row = this.db.prepare('SELECT value FROM watch_checkpoints WHERE source = ?').get(source) as { value: string } | undefined;
     return row?.value ?? null;

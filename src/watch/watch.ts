@@ -89,6 +89,8 @@ export async function watch(opts: WatchOptions): Promise<void> {
       if (polling) {
         for (const [name, poll] of [['pagerduty', pollPagerDuty], ['opsgenie', pollOpsgenie]] as const) {
           try {
+            // replicas take turns: the vendor sees one poll per interval, however many there are
+            if (!(await store.claimPoll(name, config.autonomous.watch.intervalMs * 0.8))) continue;
             const queued = await poll(config, store);
             if (queued) log.info({ source: name, queued }, 'resolved incidents queued');
           } catch (err) {

@@ -103,6 +103,8 @@ export interface WatchStore {
   /** Counts a completed cycle of the loop (`polled`: it included a poll). */
   recordCycle(polled: boolean, now?: number): Promise<void>;
   watcher(): Promise<WatcherState>;
+  /** True when this replica should poll `source` now: nobody did within the last `intervalMs`. */
+  claimPoll(source: string, intervalMs: number, now?: number): Promise<boolean>;
   checkpoint(source: string): Promise<string | null>;
   setCheckpoint(source: string, value: string): Promise<void>;
   /** True the first time a delivery id is seen; false for a replay. Old ids are forgotten after a week. */

@@ -60,6 +60,11 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'polls taken in turns: one replica polls a source per interval',
+    sql: `CREATE TABLE watch_polls (source TEXT PRIMARY KEY, last_poll_at BIGINT NOT NULL);`,
+  },
 ];
 
 // any constant: the key of the session-level lock serialising migrations
