@@ -30,7 +30,7 @@ COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY prompts prompts
-COPY examples examples
+COPY examples/sample-incident examples/sample-incident
 COPY third_party/gitleaks/LICENSE third_party/gitleaks/LICENSE
 # a font for the chart PNG's labels (resvg draws no text without one)
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/* \
