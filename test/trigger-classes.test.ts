@@ -2,6 +2,7 @@
 // environments) so that a rule serving only one spelling fails here.
 import { describe, expect, it } from 'vitest';
 import { postmortem } from '../src/core/analyze.js';
+import { renderMarkdown } from '../src/core/markdown.js';
 import type { Bundle } from '../src/core/bundle.js';
 import { generateIncident, FAMILY_NAMES, NO_CHANGE_FAMILIES } from './families/index.js';
 import { at, buildIncident, DOCS_PATCH, sha, type DeploySpec, type IncidentSpec } from './helpers/incidentBuilder.js';
@@ -527,4 +528,27 @@ describe("a change's own tool logging what it removes as the failure begins", ()
     addLogs(bundle, [0, 1, 2].map((i) => ({ at: -3 + i * 0.5, service: 'deployer', message: `web-5120: draining web-pod-${i} and removing it from the load balancer` })));
     expect(postmortem(bundle).trigger).toBeNull();
   });
+});
+
+describe('people named in log fields become roles', () => {
+  for (const [realName, login, line] of [
+    ['Priya Raman', 'praman', 'user=praman tty=pts/4 cwd=/srv/ops cmd="fleetctl --nodes all reboot"'],
+    ['Tomasz Nowicki', 'tomaszn', 'sudo: login=tomaszn ran "drain-host --all"'],
+    ['Ines Duarte', 'ines.duarte', 'purge requested (by=ines.duarte) for /assets/*'],
+  ] as const) {
+    it(`"${login}" in an audit line never reaches the report (a login made from ${realName})`, () => {
+      const bundle = buildIncident(incident('fleet', 'node unreachable: connection refused {n}', [], { users: { U7: { name: realName.toLowerCase().replace(' ', '.'), real_name: realName } } }));
+      const logs = (bundle.sources as Record<string, any>).logs as Array<Record<string, string>>;
+      logs.push({ timestamp: at(-1), service: 'ops-audit', status: 'info', host: 'bastion-1', message: line });
+      logs.push({ timestamp: at(-0.5), service: 'ops-audit', status: 'info', host: 'bastion-1', message: 'user=qzhvex tty=pts/9 cmd="uptime"' });
+      logs.push({ timestamp: at(-0.4), service: 'warehouse', status: 'info', host: 'db-1', message: 'query user=fleet read 10 rows' });
+      const report = postmortem(bundle);
+      const text = `${JSON.stringify(report)}\n${renderMarkdown(report)}`;
+      expect(text).not.toContain(login);
+      // someone the bundle does not otherwise name is still a person, not a login
+      expect(text).not.toContain('qzhvex');
+      // a service's own account is not a person
+      expect(report.log_signatures.map((s) => s.template).join('\n')).toContain('user=fleet read');
+    });
+  }
 });

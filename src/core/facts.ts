@@ -341,6 +341,14 @@ export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundl
   // Redact before clustering: masking variable parts first would break a secret into pieces
   // that no longer look like a secret (e.g. "xoxb-<*>-<*>-tail").
   const logRedactor = new Redactor(people.aliases());
+  // Machines and services a log line may name as its user (`user=featuregen`): not people.
+  const notPeople = new Set<string>(inc?.service ? [inc.service.toLowerCase()] : []);
+  for (const repo of bundle.sources?.github?.repos ?? []) for (const part of (repo.full_name ?? '').toLowerCase().split('/')) if (part) notPeople.add(part);
+  // every service that writes logs, known before the first line names one as its user
+  for (const raw of (bundle.sources?.logs ?? []) as unknown[]) {
+    const service = raw && typeof raw === 'object' ? (raw as { service?: unknown }).service : undefined;
+    if (typeof service === 'string') notPeople.add(service.toLowerCase());
+  }
   // One clusterer per (service, problem-or-not): a 503 error line and a 200 info line of the same
   // shape must never merge into one signature.
   const clusterers = new Map<string, LogClusterer>();
@@ -367,7 +375,8 @@ export function collectFacts(bundle: Bundle, logs: LogSource = logSourceOf(bundl
   let logLineCount = 0;
   logs.forEach((line) => {
     logLineCount++;
-    clustererFor(line.service, line.status).add(logRedactor.redact(line.message), line.ms, { service: line.service, status: line.status, host: line.host });
+    if (line.service) notPeople.add(line.service.toLowerCase());
+    clustererFor(line.service, line.status).add(logRedactor.redact(people.rolesInFields(line.message, notPeople)), line.ms, { service: line.service, status: line.status, host: line.host });
   });
   const logSignatures = [...clusterers.values()]
     .flatMap((c) => c.signatures())

@@ -26,6 +26,21 @@ const ROLE_RANK: Record<Role, number> = {
   'change author': 1,
 };
 
+/** Keys under which log lines (audit trails, access logs) record who did something. */
+const PERSON_FIELD = /\b(user(?:name)?|login|by|uid|owner|actor|operator|author|sudo_user|requested_by|approved_by|initiator)(=|:\s?)(["']?)([A-Za-z][\w.-]{1,31})\3(?![\w@])/gi;
+const PERSON_FIELD_GATE = /\b(?:user(?:name)?|login|by|uid|owner|actor|operator|author|sudo_user|requested_by|approved_by|initiator)(?:=|:\s?)["']?[A-Za-z]/i;
+/** Accounts that are machines or placeholders, not people. */
+const SYSTEM_ACCOUNT = /^(root|admin|administrator|system|sys|nobody|daemon|www-data|www|nginx|apache|postgres|mysql|redis|ubuntu|ec2-user|centos|debian|guest|anonymous|anon|unknown|none|null|nil|undefined|service|automation|deploy|deployer|ci|bot|scheduler|cron|kubelet|kube-system|default)$/i;
+
+/** How logins are commonly made from a name: `bwalsh`, `brendanw`, `brendan.walsh`, `b.walsh`… */
+function loginForms(name: string): string[] {
+  const words = name.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length < 2 || !words.every((w) => /^[a-z][a-z'-]*$/.test(w))) return [];
+  const first = words[0]!.replace(/['-]/g, '');
+  const last = words[words.length - 1]!.replace(/['-]/g, '');
+  return [`${first[0]}${last}`, `${first}${last[0]}`, `${first}.${last}`, `${first}_${last}`, `${first}${last}`, `${first[0]}.${last}`].filter((f) => f.length >= 5);
+}
+
 function isBotName(name: string): boolean {
   return /\[bot\]$|(^|[-_ ])(bot|automation|ci|deployer)$/i.test(name);
 }
@@ -49,7 +64,7 @@ export class PeopleDirectory {
     } else if (ROLE_RANK[role] > ROLE_RANK[person.role]) {
       person.role = role;
     }
-    for (const a of clean) {
+    for (const a of [...clean, ...clean.flatMap(loginForms)]) {
       person.aliases.add(a);
       this.byAlias.set(a.toLowerCase(), person);
       // "jdoe@acme.io" also names "jdoe"
@@ -139,6 +154,21 @@ export class PeopleDirectory {
     }
     for (const [id, person] of this.slackIds) out.push({ alias: `<@${id}>`, replacement: ROLE_PHRASE[person.role] });
     return out;
+  }
+
+  /**
+   * A log line with whoever `user=`, `login=`, `by=`… names replaced by their role (or "a person"
+   * when the bundle does not say who they are), unless the value is an account of a machine or a
+   * service in `notPeople`.
+   */
+  rolesInFields(line: string, notPeople: Set<string>): string {
+    if (!PERSON_FIELD_GATE.test(line)) return line;
+    return line.replace(PERSON_FIELD, (whole, key: string, sep: string, quote: string, value: string) => {
+      const lower = value.toLowerCase();
+      const person = this.byAlias.get(lower);
+      if (!person && (notPeople.has(lower) || SYSTEM_ACCOUNT.test(lower) || /\d{3,}/.test(value) || /(^|[-_.])(svc|bot|service|system|sa|app|job|worker)([-_.]|$)/.test(lower))) return whole;
+      return `${key}${sep}${quote}${person ? ROLE_PHRASE[person.role] : 'a person'}${quote}`;
+    });
   }
 
   /** The role of a Slack user id, for timeline attribution. */

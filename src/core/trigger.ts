@@ -403,6 +403,21 @@ function assessCommit(change: ChangeAnalysis, signals: IncidentSignals, serviceN
     weights.push(0.35);
     evidence.push(`the errors point at ${pointedAt.filename}, which this change modifies`);
   }
+  // A firewall or security rule removed for the port that connections now fail on (`:5432`).
+  if (change.files.some((f) => f.cls === 'infra' || f.cls === 'config')) {
+    const added = change.addedText;
+    const port = [...change.removedText.matchAll(/\b(?:from_port|to_port|port|ports?|dport)\b\s*[=:]\s*\[?\s*(\d{2,5})\b/gi)]
+      .map((m) => m[1]!)
+      // (web ports are in every URL the errors quote)
+      .find((p) => p !== '80' && p !== '443' && !new RegExp(`\\b${p}\\b`).test(added) && new RegExp(`[\\w\\]]:${p}\\b`).test(signals.errorText));
+    if (port) {
+      // the same port on both sides and nothing else opening it: as direct as a frame in a changed file
+      specific += 2;
+      nameLinks++;
+      weights.push(0.45);
+      evidence.push(`it removes a rule for port ${port}, and the errors fail connecting to port ${port}`);
+    }
+  }
   // A library the change moves to another version, inside which the incident's stack traces end
   // (the innermost frame: where the error was raised or the thread is stuck), is what failed. When
   // only a dependency is failing, its client library ends every trace: then only the failure
@@ -923,7 +938,8 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
         culprit = target;
         target.specific += acts.quoted && acts.reaches ? 3 : 2;
         target.nameLinks++;
-        target.match = 1 - (1 - target.match) * 0.55;
+        // removing the very component the errors miss, under the value the change sets, is the mechanism itself
+        target.match = 1 - (1 - target.match) * (acts.quoted && acts.reaches ? 0.35 : 0.55);
         target.evidence.push(
           `from ${formatMs(acts.firstMs)} its own rollout logs (naming ${acts.handle}) show it ${acts.verb.toLowerCase()}${acts.quoted ? ` under the new \`${acts.quoted.value}\` it sets` : ''}${acts.reaches ? `, reaching \`${acts.reaches}\`, which the errors name` : ''}: "${acts.sample.slice(0, 140)}"`,
         );

@@ -60,6 +60,8 @@ export function infraChange(s: Scene): Outcome {
       java: `java.net.UnknownHostException: ${host}: Name or service not known`,
     })[s.lang];
     term = host;
+  } else if (r.chance(0.35)) {
+    return gitopsPrune(s, repo, env, dep);
   } else {
     const port = r.pick([5432, 6379, 9092, 27017, 3306, 11211, 9200]);
     const ip = `10.${r.int(0, 40)}.${r.int(0, 255)}.${r.int(2, 254)}`;
@@ -81,6 +83,37 @@ export function infraChange(s: Scene): Outcome {
   if (r.chance(0.6)) revertDeploy(s, deploy, { message: `Revert "${message}"`, files: [{ filename: file, patch: patch.split('\n').map((l) => (l.startsWith('+') ? '-' + l.slice(1) : l.startsWith('-') ? '+' + l.slice(1) : l)).join('\n') }] });
   addDecoys(s, r.int(1, 4), deploy.finishedMs);
   return { trigger: { repo, sha, deployment_id: deploy.id }, terms: [term, dep], timelineDeploys: [deploy.finishedMs] };
+}
+
+/**
+ * A GitOps template change that drops a path variable: the sync renders nothing and prunes what
+ * it no longer sees. The only link is the sync's own log lines, naming the release and the new path.
+ */
+function gitopsPrune(s: Scene, repo: string, env: string, dep: string): Outcome {
+  const r = s.rng;
+  const variable = r.pick(['Region', 'Cluster', 'Env', 'Cell']);
+  const base = r.pick(['regions', 'clusters', 'fleet', 'overlays']);
+  const leaf = r.pick(['services', 'apps', 'workloads']);
+  const newPath = `${base}/${leaf}`;
+  const file = `root/${r.pick(['apps', 'services', 'workloads'])}.yaml.tmpl`;
+  const patch = `@@ -14,7 +14,7 @@ spec:\n   source:\n-    path: ${base}/{{ .${variable} }}/${leaf}\n+    path: ${newPath}\n   syncPolicy:\n     automated:\n       prune: true`;
+  const message = r.pick(['Templates: tidy root app path', `root apps: ${variable.toLowerCase()} comes from the overlay`, 'Simplify root application source path']);
+  const { deploy, sha } = culpritDeploy(s, repo, { message, files: [{ filename: file, patch }] }, before(s, 1, 12), { env, staged: false });
+  s.touchRepo(s.serviceRepo);
+  const tool = r.pick(['argocd-application-controller', 'flux-kustomize-controller', 'fleet-agent']);
+  const rev = deploy.ref === 'main' ? deploy.sha.slice(0, 7) : deploy.ref;
+  const app = r.pick(['root-services', 'root', 'apps-of-apps']);
+  const victims = [dep, s.otherService().name, s.otherService().name, r.pick(['geo-lookup', 'carts-api', 'promo-engine', 'fx-rates'])];
+  s.log(deploy.finishedMs + r.int(5, 40) * 1000, 'info', `app=${app} rev=${rev} path=${newPath}: 0 resources rendered`, { service: tool });
+  for (let ms = deploy.finishedMs + r.int(20, 60) * 1000, i = 0; ms < s.t0 + 20 * 60_000; ms += r.int(30, 200) * 1000, i++) {
+    const kind = r.pick(['Namespace', 'Deployment', 'Service']);
+    s.log(ms, 'info', `app=${app} rev=${rev} path=${newPath}: ${r.pick(['pruning', 'deleted', 'deleting'])} ${kind}/${victims[i % victims.length]} (not in rendered manifests)`, { service: tool });
+  }
+  s.errors(s.t0, s.recoveryMs, r.int(3, 8), () => `503 upstream ${dep}: no healthy endpoints (service not found)`);
+  if (r.chance(0.5)) s.say(s.ackMs + r.int(120, 600) * 1000, s.responder(), r.pick([`${dep} is gone from the cluster, not failing`, `the sync is pruning namespaces under ${newPath}`]));
+  if (r.chance(0.6)) revertDeploy(s, deploy, { message: `Revert "${message}"`, files: [{ filename: file, patch: patch.replace(`-    path: ${base}/{{ .${variable} }}/${leaf}\n+    path: ${newPath}`, `-    path: ${newPath}\n+    path: ${base}/{{ .${variable} }}/${leaf}`) }] });
+  addDecoys(s, r.int(1, 4), deploy.finishedMs);
+  return { trigger: { repo, sha, deployment_id: deploy.id }, terms: [newPath, 'prune', dep], timelineDeploys: [deploy.finishedMs] };
 }
 
 export function partialDeploy(s: Scene): Outcome {

@@ -88,7 +88,9 @@ export function operatorAction(s: Scene): Outcome {
   ]);
   s.errors(s.t0, s.recoveryMs, r.int(3, 8), () => action.effect);
   s.say(s.ackMs + r.int(60, 400) * 1000, op, r.pick([`oh no. I ran \`${action.cmd}\` at ${hhmm(when)}, I thought my context was ${s.nonProd()}`, `I ran \`${action.cmd}\` by hand at ${hhmm(when)} during maintenance, that is probably it`]));
-  if (r.chance(0.5)) s.log(when, 'info', `audit: ${action.cmd}`, { service: 'ops-audit' });
+  // audit trails name who ran it in a key=value field; no rng draw here, so the rest of the incident is unchanged
+  const audit = [`audit: ${action.cmd}`, `user=${op.login} tty=pts/${Math.floor(when / 1000) % 9} cwd=/opt/ops cmd="${action.cmd}"`, `sudo: login=${op.login} ran "${action.cmd}"`][Math.floor(when / 1000) % 3]!;
+  if (r.chance(0.5)) s.log(when, 'info', audit, { service: 'ops-audit' });
   s.say(s.recoveryMs - r.int(30, 120) * 1000, s.responder(), action.fix);
   decoysNearOnset(s);
   return { trigger: null, terms: [action.term, 'manual', 'operator'] };
