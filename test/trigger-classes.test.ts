@@ -552,3 +552,19 @@ describe('people named in log fields become roles', () => {
     });
   }
 });
+
+describe('a removed firewall rule for the port connections now fail on', () => {
+  for (const [dep, port] of [['queue', 5432], ['cache', 6379], ['events', 9092]] as const) {
+    it(`convicts the security-group clean-up removing ${port} when ${dep}.internal:${port} times out (a one-word dependency name)`, () => {
+      const sg: DeploySpec = { repo: 'acme/terraform', id: 801, finishedAt: -8, environment: 'all', commits: [{ sha: sha(`sg-${port}`), message: 'Tighten security groups: remove unused ingress', files: [{ filename: 'network/prod/sg.tf', patch: `@@ -14,12 +14,6 @@\n   ingress {\n     from_port   = 443\n   }\n-  ingress {\n-    description = "${dep} from app subnets"\n-    from_port   = ${port}\n-    to_port     = ${port}\n-  }` }] }] };
+      const report = postmortem(buildIncident(incident('orders', `Error: connect ETIMEDOUT 10.2.3.4:${port} (${dep}.internal:${port}) {n}`, [sg, docs('acme/orders', 802, -1)])));
+      expect(report.trigger).toMatchObject({ repo: 'acme/terraform', deployment_id: 801 });
+      expect(report.trigger!.evidence.join('\n')).toContain(`removes a rule for port ${port}`);
+    });
+  }
+
+  it('removing a rule for another port is not blamed', () => {
+    const sg: DeploySpec = { repo: 'acme/terraform', id: 811, finishedAt: -8, commits: [{ sha: sha('sg-other'), message: 'Remove unused ingress', files: [{ filename: 'network/prod/sg.tf', patch: '@@ -14,6 +14,0 @@\n-  ingress {\n-    from_port   = 11211\n-    to_port     = 11211\n-  }' }] }] };
+    expect(postmortem(buildIncident(incident('orders', 'Error: connect ETIMEDOUT 10.2.3.4:5432 (queue.internal:5432) {n}', [sg]))).trigger).toBeNull();
+  });
+});

@@ -113,7 +113,11 @@ export function innermostFrame(trace: string): string | null {
   const at = lines.find((l) => /^\s+at\s/.test(l));
   if (at) return at.trim();
   const goroutine = lines.findIndex((l) => /^goroutine \d+/.test(l));
-  if (goroutine >= 0) return lines.slice(goroutine + 1).find((l) => /\S/.test(l) && !/^(panic|\s*$)/.test(l))?.trim() ?? null;
+  // a Go frame is the function and, on the next line, its file
+  if (goroutine >= 0) {
+    const at = lines.findIndex((l, i) => i > goroutine && /\S/.test(l));
+    return at >= 0 ? `${lines[at]!.trim()} ${lines[at + 1]?.trim() ?? ''}`.trim() : null;
+  }
   return null;
 }
 

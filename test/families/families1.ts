@@ -226,6 +226,8 @@ export function dependencyBump(s: Scene): Outcome {
     { what: 'default request timeout', from: '30000ms', to: `${r.int(2, 10) * 100}ms`, headline: (v: string) => `${pascal(lib.split('-'))}TimeoutError: request timed out after ${v}` },
     { what: 'default max retries', from: '3', to: '0', headline: () => `${pascal(lib.split('-'))}Error: request failed (attempt 1 of 1): ECONNRESET` },
     { what: 'default pool size', from: '10', to: '2', headline: (v: string) => `${pascal(lib.split('-'))}PoolError: no connection available (pool size ${v})` },
+    // a release that never returns from loading: no timeout or pool in sight, only where the thread is stuck
+    ...(s.lang === 'java' ? [] : [{ what: 'busy loop on load', from: '', to: '', headline: () => `worker stuck at start-up: main thread busy for ${r.int(300, 3000)}s` }]),
   ]);
   let files: Array<{ filename: string; patch: string }>;
   let frame: () => string;
