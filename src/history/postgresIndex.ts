@@ -429,38 +429,15 @@ export class PostgresHistory {
 
   private async rarity(posts: Array<[string, string]>): Promise<Rarity> {
     if (posts.length === 0) return () => 1;
-    const [counts, total] = await Promise.all([
-      this.pool.query<{ kind: string; value: string; n: string }>(
-        `SELECT f.kind, f.value, count(*) AS n FROM ${this.s}.features f
-         JOIN unnest($1::text[], $2::text[]) AS q(kind, value) ON f.kind = q.kind AND f.value = q.value GROUP BY f.kind, f.value`,
-        [posts.map(([k]) => k), posts.map(([, v]) => v)],
-      ),
-      this.count(),
-    ]);
-    const n = new Map(counts.rows.map((r) => [`${r.kind}\u0000${r.value}`, Number(r.n)]));
-    const weights = new Map(posts.map(([kind, value]) => [`${kind}\u0000${value}`, featureRarity(total, n.get(`${kind}\u0000${value}`) ?? 0)]));
+    const { rows } = await this.pool.query<{ total: string; counts: string[] }>(
+      `SELECT (SELECT documents FROM ${this.s}.stats) AS total,
+              ARRAY(SELECT (SELECT count(*) FROM ${this.s}.features f WHERE f.kind = q.kind AND f.value = q.value)
+                    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(kind, value, i) ORDER BY q.i) AS counts`,
+      [posts.map(([k]) => k), posts.map(([, v]) => v)],
+    );
+    const total = Number(rows[0]!.total);
+    const weights = new Map(posts.map(([kind, value], i) => [`${kind}\u0000${value}`, featureRarity(total, Number(rows[0]!.counts[i]))]));
     return (kind, value) => weights.get(`${kind}\u0000${value}`) ?? 1;
-  }
-
-  /**
-   * Runs fn in a read transaction that prefers the GIN index: the planner prices matching a
-   * tsvector as cheap and scans the whole table when a fifth of it matches, which measured 2-3x
-   * slower than the bitmap index scan.
-   */
-  private async withIndexScans<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN READ ONLY');
-      await client.query('SET LOCAL enable_seqscan = off');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 
   /**
@@ -468,13 +445,14 @@ export class PostgresHistory {
    * holds '_', as FTS5 reads "max_size"), negated as FTS5 returns it. Documents are found through
    * the GIN index; frequencies come from the tsvector positions, document counts from the index.
    */
-  private async bm25(terms: readonly string[], extra: string, params: readonly unknown[], limit: number, excludeId?: string): Promise<Array<CandidateRow & { rank: number }>> {
-    const parts = [...new Set(terms.flatMap((t) => t.split('_').filter(Boolean)))];
-    const { rows: lexRows } = await this.pool.query<{ part: string; lexemes: string[] }>(
-      `SELECT part, tsvector_to_array(to_tsvector('${this.s}.words', part)) AS lexemes FROM unnest($1::text[]) AS part`,
-      [parts],
-    );
-    const lexemeOf = new Map(lexRows.map((r) => [r.part, r.lexemes[0]]));
+  private async bm25(
+    terms: readonly string[],
+    lexemeOf: ReadonlyMap<string, string>,
+    extra: string,
+    params: readonly unknown[],
+    limit: number,
+    excludeId?: string,
+  ): Promise<Array<CandidateRow & { rank: number }>> {
     const phrases = terms
       .map((t) => t.split('_').filter(Boolean).map((part) => lexemeOf.get(part)))
       .filter((ls): ls is string[] => ls.length > 0 && ls.every((l) => l !== undefined));
@@ -483,22 +461,20 @@ export class PostgresHistory {
     const lexemes = [...new Set(phrases.flat())];
     const n = params.length;
     const [stats, hits] = await Promise.all([
-      this.withIndexScans((c) =>
-        c.query<{ rows: string; avgdl: number | null; dfs: string[] }>(
+      this.pool.query<{ rows: string; avgdl: number | null; dfs: string[] }>(
           `SELECT s.documents AS rows, s.tokens::float8 / nullif(s.documents, 0) AS avgdl,
              ARRAY(SELECT (SELECT count(*) FROM ${this.s}.documents d WHERE d.tsv @@ t.q) FROM unnest($1::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i) AS dfs
            FROM ${this.s}.stats s`,
           [tsqueries],
-        ),
       ),
-      this.withIndexScans((c) => c.query<{ id: string; doc_len: number; lexeme: string; positions: number[]; weights: string[] }>(
+      this.pool.query<{ id: string; doc_len: number; lexeme: string; positions: number[]; weights: string[] }>(
         `SELECT d.id, d.doc_len, u.lexeme, u.positions::int[] AS positions, u.weights
          FROM ${this.s}.documents d${extra ? ` JOIN ${this.s}.incidents p ON p.id = d.id` : ''}
          -- only the query's lexemes: the tsvector less everything else (unnesting it whole costs a row per word)
          CROSS JOIN LATERAL unnest(ts_delete(d.tsv, tsvector_to_array(ts_delete(d.tsv, $${n + 2}::text[])))) AS u
          WHERE d.tsv @@ $${n + 1}::tsquery AND u.lexeme = ANY($${n + 2}::text[])${extra}`,
         [...params, tsqueries.map((q) => `(${q})`).join(' | '), lexemes],
-      )),
+      ),
     ]);
     const rows = Number(stats.rows[0]!.rows);
     const avgdl = stats.rows[0]!.avgdl || 1;
@@ -552,9 +528,16 @@ export class PostgresHistory {
     const posts = postings(query.features).slice(0, 60);
     const textSearch = async (): Promise<Array<CandidateRow & { rank: number }>> => {
       if (terms.length === 0) return [];
-      const { rows: dfRows } = await this.pool.query<{ term: string; df: number }>(`SELECT term, df FROM ${this.s}.terms WHERE term = ANY($1::text[])`, [terms]);
-      const chosen = selectTerms(terms, new Map(dfRows.map((r) => [r.term, r.df])));
-      return chosen.length ? this.bm25(chosen, textWhere, textParams, pool, query.excludeId) : [];
+      // one round trip: the terms' document counts, and each word's lexeme as the index stems it
+      const parts = [...new Set(terms.flatMap((t) => t.split('_').filter(Boolean)))];
+      const { rows } = await this.pool.query<{ dfs: Array<number | null>; lexemes: Array<string | null> }>(
+        `SELECT ARRAY(SELECT (SELECT df FROM ${this.s}.terms WHERE term = t) FROM unnest($1::text[]) WITH ORDINALITY AS x(t, i) ORDER BY i) AS dfs,
+                ARRAY(SELECT (tsvector_to_array(to_tsvector('${this.s}.words', part)))[1] FROM unnest($2::text[]) WITH ORDINALITY AS y(part, i) ORDER BY i) AS lexemes`,
+        [terms, parts],
+      );
+      const chosen = selectTerms(terms, new Map(terms.map((t, i) => [t, rows[0]!.dfs[i] ?? 0])));
+      const lexemeOf = new Map(parts.flatMap((part, i) => (rows[0]!.lexemes[i] ? [[part, rows[0]!.lexemes[i]!] as [string, string]] : [])));
+      return chosen.length ? this.bm25(chosen, lexemeOf, textWhere, textParams, pool, query.excludeId) : [];
     };
     const featureSearch = async (): Promise<CandidateRow[]> => {
       if (posts.length === 0) return [];
