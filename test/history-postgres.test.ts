@@ -11,7 +11,7 @@ import type { Report } from '../src/core/report.js';
 import { evalHistory, postgresEvalTarget } from '../src/history/commands.js';
 import { importPaths, parsePostmortem } from '../src/history/import.js';
 import { pastFromReport } from '../src/history/json.js';
-import { HISTORY_SCHEMA, PostgresHistory } from '../src/history/postgresIndex.js';
+import { HISTORY_SCHEMA, migrateHistoryDatabase, PostgresHistory } from '../src/history/postgresIndex.js';
 import { IncidentStore } from '../src/store/incidentStore.js';
 import { postgresAvailability, startPostgres, type PostgresServer } from './helpers/postgres.js';
 
@@ -194,6 +194,8 @@ describe.skipIf(!available)('history in PostgreSQL', () => {
     try {
       await Promise.all(replicas.map((r) => r.migrate()));
       expect(await replicas[0]!.schemaVersion()).toBe(1);
+      expect(replicas.flatMap((r) => r.applied)).toEqual([1]);
+      expect(await migrateHistoryDatabase(url)).toEqual({ schema: HISTORY_SCHEMA, applied: [], version: 1 });
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {

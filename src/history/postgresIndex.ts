@@ -167,6 +167,17 @@ export interface UpsertItem {
   source: string | null;
 }
 
+/** For `hindsight db migrate`: brings the history schema up to date; what it applied and the version now. */
+export async function migrateHistoryDatabase(url: string): Promise<{ schema: string; applied: number[]; version: number }> {
+  const db = new PostgresHistory({ url, max: 1 });
+  try {
+    await db.migrate();
+    return { schema: db.schema, applied: db.applied, version: await db.schemaVersion() };
+  } finally {
+    await db.close();
+  }
+}
+
 export class HistoryDatabaseError extends Error {
   // cli.ts prints a ConfigError as one line (exit 2)
   override name = 'ConfigError';
@@ -199,6 +210,7 @@ export class PostgresHistory {
     });
     // an idle connection the server closed must not crash the process; the next query reconnects
     this.pool.on('error', () => {});
+    this.pool.on('connect', (c) => c.on('error', () => {}));
   }
 
   /** Applies the migrations this database lacks, once per process (replicas serialise on an advisory lock). */
@@ -216,6 +228,9 @@ export class PostgresHistory {
     return this.migrated;
   }
 
+  /** Versions this process applied (empty when another process, or an earlier run, had). */
+  applied: number[] = [];
+
   private async runMigrations(): Promise<void> {
     const client = await this.pool.connect();
     try {
@@ -230,6 +245,7 @@ export class PostgresHistory {
       for (const m of HISTORY_MIGRATIONS.filter((x) => x.version > current)) {
         await client.query(m.sql(this.s));
         await client.query(`INSERT INTO ${this.s}.history_schema_version (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+        this.applied.push(m.version);
       }
       await client.query('COMMIT');
     } catch (err) {
