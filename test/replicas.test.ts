@@ -143,6 +143,39 @@ describe.skipIf(!pg.available)('watch replicas on one PostgreSQL', () => {
     }
   });
 
+  it('rides out a database restart: the replica waits, reconnects and finishes every incident', { timeout: 120_000 }, async () => {
+    const own = await startPostgres();
+    try {
+      world = await createReplicaWorld({ count: 3, idPrefix: 'PDBR' });
+      const w = world;
+      const url = await own.createDatabase('restart_1');
+      const replica = startWatch(children, w.env(w.home(), url, { HINDSIGHT_LEASE_SECONDS: '4' }));
+      w.resolve(w.ids);
+      let store = await PostgresWatchStore.open(url, { max: 1 });
+      await until('a first review post', async () => (await store.list()).some((r) => r.stage === 'posted'), 60_000);
+      await store.close();
+      await own.halt();
+      await until('the replica to notice', () => replica.logs().includes('state store unavailable'), 30_000);
+      await own.resume();
+      store = await PostgresWatchStore.open(url, { max: 1 });
+      try {
+        await until('every incident ticketed', async () => {
+          w.approvePosted();
+          const rows = await store.list();
+          return rows.length === 3 && rows.every((r) => r.stage === 'ticketed');
+        }, 90_000);
+      } finally {
+        await store.close();
+      }
+      expect(replica.child.exitCode).toBeNull();
+      for (const id of w.ids) expect(w.postsByIncident().get(id), id).toHaveLength(1);
+      replica.child.kill('SIGTERM');
+      expect(await replica.exited).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('hindsight db migrate applies the schema once and reports it up to date after', async () => {
     const url = await server.createDatabase(`replicas_${++databases}`);
     const env = { PATH: process.env.PATH, HINDSIGHT_DATABASE_URL: url };

@@ -60,8 +60,10 @@ export class PostgresWatchStore implements WatchStore {
   /** Connects and applies pending migrations (every replica does; the first one applies them). */
   static async open(url: string, opts: { max?: number; migrate?: boolean } = {}): Promise<PostgresWatchStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 4, types, connectionTimeoutMillis: 10_000 });
-    // an idle client that loses its server must not crash the process; the next query reconnects
+    // a client that loses its server (restart, failover) must not crash the process, idle or
+    // checked out between two queries; the failed query rejects and the next one reconnects
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const store = new PostgresWatchStore(pool);
     try {
       if (opts.migrate !== false) await migratePostgres(pool);

@@ -102,16 +102,24 @@ export async function watch(opts: WatchOptions): Promise<void> {
       }
       // one stage per due incident per cycle, as many as this replica can claim
       const handled: string[] = [];
-      while (!state.stopping) {
-        const claim = await store.claim(owner, { leaseMs, exclude: handled });
-        if (!claim) break;
-        handled.push(claim.incident.id);
-        await withRenewal(store, claim, leaseMs, log, () => step(deps, claim));
-        const after = await store.get(claim.incident.id);
-        if (after && after.stage !== claim.incident.stage) await pause('stage', { incident: claim.incident.id, stage: after.stage });
+      try {
+        while (!state.stopping) {
+          const claim = await store.claim(owner, { leaseMs, exclude: handled });
+          if (!claim) break;
+          handled.push(claim.incident.id);
+          await withRenewal(store, claim, leaseMs, log, () => step(deps, claim));
+          const after = await store.get(claim.incident.id);
+          if (after && after.stage !== claim.incident.stage) await pause('stage', { incident: claim.incident.id, stage: after.stage });
+        }
+        await store.recordCycle(polling);
+        if (opts.once && (await store.due()).length === 0) break;
+      } catch (err) {
+        if (store.backend !== 'postgres') throw err;
+        // the database restarting or failing over: wait and go on; held leases expire meanwhile
+        log.warn({ store: 'postgres' }, `state store unavailable: ${redactSecrets((err as Error).message)}`);
+        await sleep(Math.min(5000, config.autonomous.watch.intervalMs * 2), state);
+        continue;
       }
-      await store.recordCycle(polling);
-      if (opts.once && (await store.due()).length === 0) break;
       if (handled.length === 0) await sleep(Math.min(1000, config.autonomous.watch.intervalMs), state);
     }
   } finally {

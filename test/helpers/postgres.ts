@@ -26,6 +26,10 @@ export interface PostgresServer {
   createDatabase(name: string): Promise<string>;
   /** Fast shutdown and removal of the data directory; safe to call twice. */
   stop(): Promise<void>;
+  /** Stops the server, keeping its data (clients see their connections dropped)... */
+  halt(): Promise<void>;
+  /** ...and starts it again on the same port. */
+  resume(): Promise<void>;
 }
 
 export interface PostgresAvailability {
@@ -118,11 +122,11 @@ export async function startPostgres(settings: Record<string, string | number> = 
     ...settings,
   };
   let port = 0;
+  const startOn = (p: number) => run('pg_ctl', ['start', '-w', '-t', '60', '-D', data, '-l', log, '-o', [`-p ${p}`, ...Object.entries(options).map(([k, v]) => `-c ${k}=${v}`)].join(' ')]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
-    const o = [`-p ${port}`, ...Object.entries(options).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
     try {
-      run('pg_ctl', ['start', '-w', '-t', '60', '-D', data, '-l', log, '-o', o]);
+      startOn(port);
       break;
     } catch (err) {
       // another process may have taken the port between the probe and the start
@@ -163,6 +167,12 @@ export async function startPostgres(settings: Record<string, string | number> = 
     },
     async stop() {
       stopSync();
+    },
+    async halt() {
+      run('pg_ctl', ['stop', '-w', '-m', 'fast', '-D', data]);
+    },
+    async resume() {
+      startOn(port);
     },
   };
 }
