@@ -23,7 +23,7 @@ function load(set: string) {
 
 // Each set was blind when first measured and has since been used to find missed classes
 // (docs/accuracy.md): here they guard against regressions.
-for (const [set, allowedWrong] of [['outages', 1], ['outages-2', 2], ['outages-3', 1], ['outages-4', 1], ['outages-5', 1]] as const) {
+for (const [set, allowedWrong] of [['outages', 1], ['outages-2', 2], ['outages-3', 1], ['outages-4', 1], ['outages-5', 0]] as const) {
 const incidents = load(set);
 describe(`rebuilt real-world outages (${set})`, () => {
   const results = incidents.map((i) => {

@@ -568,3 +568,35 @@ describe('a removed firewall rule for the port connections now fail on', () => {
     expect(postmortem(buildIncident(incident('orders', 'Error: connect ETIMEDOUT 10.2.3.4:5432 (queue.internal:5432) {n}', [sg]))).trigger).toBeNull();
   });
 });
+
+describe('a change reaching the failure through a component it names', () => {
+  const push = (bundle: Bundle, lines: Array<{ at: number; service: string; message: string }>) => {
+    const logs = (bundle.sources as Record<string, any>).logs as Array<Record<string, string>>;
+    for (const l of lines) logs.push({ timestamp: at(l.at), service: l.service, status: 'info', host: 'job-1', message: l.message });
+    logs.sort((a, b) => a.timestamp!.localeCompare(b.timestamp!));
+  };
+  for (const [repo, file, patch, job, jobLine, error] of [
+    ['acme/warehouse-grants', 'grants/shards.sql', '@@ -3,0 +3,2 @@\n+GRANT SELECT ON s1.* TO reporting, rowsync;\n+GRANT SHOW COLUMNS ON s1.* TO reporting, rowsync;', 'rowsync', 'listing columns of events -> 312 rows; snapshot published', 'panicked at src/load.rs:88: CapacityExceeded { count: 312, limit: 256 }'],
+    ['globex/bus-acls', 'acls/topics.yaml', '@@ -8,0 +8,3 @@\n+- principal: exporter\n+  topic: orders.*\n+  operations: [read]', 'exporter', 'exporter batch assembled: 4180 records from orders.*', 'payload rejected: 4180 records in one batch (max 4096)'],
+  ] as const) {
+    it(`${repo}: the job it names (${job}) logs, from the change on, the number the errors quote`, () => {
+      const change: DeploySpec = { repo, id: 901, finishedAt: -10, environment: 'db-prod', commits: [
+        { sha: sha(`rename-${repo}`), message: 'rename role', files: [{ filename: 'roles/base.sql', patch: '@@ -1,1 +1,1 @@\n-CREATE ROLE ro;\n+CREATE ROLE reader;' }] },
+        { sha: sha(`grant-${repo}`), message: 'explicit access for distributed reads', files: [{ filename: file, patch }] },
+      ] };
+      const decoy: DeploySpec = { repo: 'acme/status-page', id: 902, finishedAt: -2, commits: [{ sha: sha(`status-${repo}`), message: 'footer copy', files: [{ filename: 'templates/footer.html', patch: '@@ -1,1 +1,1 @@\n-<p>Subscribe</p>\n+<p>Subscribe by email</p>' }] }] };
+      const bundle = buildIncident(incident('edge-proxy', `${error} {n}`, [change, decoy]));
+      push(bundle, [{ at: -0.8, service: job, message: jobLine }, { at: 4, service: job, message: jobLine }]);
+      const report = postmortem(bundle);
+      expect(report.trigger).toMatchObject({ repo, deployment_id: 901, sha: sha(`grant-${repo}`) });
+      expect(report.trigger!.evidence.join('\n')).toContain(`it names ${job}, whose logs`);
+    });
+  }
+
+  it('the same number in the job logs before the change links nothing', () => {
+    const change: DeploySpec = { repo: 'acme/warehouse-grants', id: 911, finishedAt: -10, commits: [{ sha: sha('grant-old'), message: 'explicit access', files: [{ filename: 'grants/shards.sql', patch: '@@ -3,0 +3,1 @@\n+GRANT SELECT ON s1.* TO reporting, rowsync;' }] }] };
+    const bundle = buildIncident(incident('edge-proxy', 'panicked at src/load.rs:88: CapacityExceeded { count: 312, limit: 256 } {n}', [change]));
+    push(bundle, [{ at: -40, service: 'rowsync', message: 'listing columns of events -> 312 rows; snapshot published' }, { at: -0.8, service: 'rowsync', message: 'listing columns of events -> 312 rows; snapshot published' }]);
+    expect(postmortem(bundle).trigger).toBeNull();
+  });
+});

@@ -752,6 +752,39 @@ function rolloutActions(d: DeploymentFact, facts: IncidentFacts, signals: Incide
   return { handle, verb: DESTRUCTIVE.exec(first.sample)![0], sample: first.sample, firstMs: first.firstMs, quoted, reaches };
 }
 
+const COMMON_NUMBERS = /^(100|200|201|202|204|301|302|304|400|401|403|404|405|408|409|410|422|429|500|501|502|503|504|1000|1024|2048|4096|8080|8443)$/;
+
+/**
+ * A log-writing component named in the change's added lines whose logs start after the change went
+ * live (and before the onset) quoting a number (three digits or more, not a status code, port or
+ * duration) that the error logs then quote and no log showed before the change.
+ */
+function relayedValue(d: DeploymentFact, facts: IncidentFacts, signals: IncidentSignals, ownNames: string[]): { component: string; value: string; sample: string; firstMs: number; sha: string } | null {
+  if (d.origin !== 'github' || d.finishedMs === null) return null;
+  const start = d.createdMs - 60_000;
+  const errorSamples = signals.incidentSignatures.filter((sig) => sig.level === 'error').slice(0, 10).map((sig) => sig.detail);
+  if (!errorSamples.length) return null;
+  const numbers = (text: string) => [...text.matchAll(/(?<![\d.:\w-])(\d{3,6})(?![\d.]|\s?(?:ms|s|sec|seconds|m|min|h|%|x)\b)/g)].map((m) => m[1]!).filter((n) => !COMMON_NUMBERS.test(n) && !/^(19|20)\d\d$/.test(n));
+  const quoted = new Set(errorSamples.flatMap(numbers));
+  if (!quoted.size) return null;
+  let before: string | null = null;
+  const seenBefore = (n: string) => new RegExp(`(?<![\\d.])${n}(?![\\d.])`).test((before ??= facts.logSignatures.filter((sig) => sig.firstMs < start).map((sig) => sig.sample).join('\n')));
+  const services = new Set(facts.logSignatures.flatMap((sig) => sig.services.map((x) => x.toLowerCase())));
+  for (const c of d.commits) {
+    const added = c.addedText.toLowerCase();
+    for (const component of services) {
+      if (component.length < 5 || ownNames.includes(component) || !namesIn(added, component, true)) continue;
+      const sig = facts.logSignatures.find(
+        (x) => x.services.some((y) => y.toLowerCase() === component) && x.level !== 'error' && x.firstMs >= start && x.firstMs <= signals.anomalyOnsetMs + 2 * 60_000 && numbers(x.sample).some((n) => quoted.has(n) && !seenBefore(n)),
+      );
+      if (!sig) continue;
+      const value = numbers(sig.sample).find((n) => quoted.has(n))!;
+      return { component, value, sample: sig.sample, firstMs: sig.firstMs, sha: c.sha };
+    }
+  }
+  return null;
+}
+
 function candidateKind(d: DeploymentFact): CandidateAssessment['kind'] {
   if (d.origin !== 'github') return 'change_event';
   const configOnly =
@@ -943,6 +976,19 @@ export function assessTrigger(facts: IncidentFacts, signals: IncidentSignals): T
         target.evidence.push(
           `from ${formatMs(acts.firstMs)} its own rollout logs (naming ${acts.handle}) show it ${acts.verb.toLowerCase()}${acts.quoted ? ` under the new \`${acts.quoted.value}\` it sets` : ''}${acts.reaches ? `, reaching \`${acts.reaches}\`, which the errors name` : ''}: "${acts.sample.slice(0, 140)}"`,
         );
+      }
+    }
+    // A component the change names (a grantee, a job, a consumer) whose own logs, from the change
+    // on, carry the very number the errors quote: the change reached the failure through it.
+    const relay = relayedValue(d, facts, signals, [...deployed, ...serviceNames]);
+    if (relay) {
+      const target = (!culprit?.reverted ? commits.find((c) => c.change.sha === relay.sha) : undefined) ?? culprit;
+      if (target) {
+        culprit = target;
+        target.specific += 2;
+        target.nameLinks++;
+        target.match = 1 - (1 - target.match) * 0.55;
+        target.evidence.push(`it names ${relay.component}, whose logs from ${formatMs(relay.firstMs)} on carry ${relay.value}, the value the errors quote: "${relay.sample.slice(0, 140)}"`);
       }
     }
     const risk = d.commits.length ? Math.max(...d.commits.map((c) => c.risk)) : 0.3;
