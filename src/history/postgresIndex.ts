@@ -477,11 +477,12 @@ export class PostgresHistory {
     const lexemes = [...new Set(phrases.flat())];
     const n = params.length;
     const [stats, hits] = await Promise.all([
+      // FTS5's IDF inputs: documents, average length, and how many documents hold each term
       this.pool.query<{ rows: string; avgdl: number | null; dfs: string[] }>(
-          `SELECT s.documents AS rows, s.tokens::float8 / nullif(s.documents, 0) AS avgdl,
-             ARRAY(SELECT (SELECT count(*) FROM ${this.s}.documents d WHERE d.tsv @@ t.q) FROM unnest($1::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i) AS dfs
-           FROM ${this.s}.stats s`,
-          [tsqueries],
+        `SELECT s.documents AS rows, s.tokens::float8 / nullif(s.documents, 0) AS avgdl,
+           ARRAY(SELECT (SELECT count(*) FROM ${this.s}.documents d WHERE d.tsv @@ t.q) FROM unnest($1::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i) AS dfs
+         FROM ${this.s}.stats s`,
+        [tsqueries],
       ),
       this.pool.query<{ id: string; doc_len: number; lexeme: string; positions: number[]; weights: string[] }>(
         `SELECT d.id, d.doc_len, u.lexeme, u.positions::int[] AS positions, u.weights
