@@ -87,8 +87,17 @@ describe('MCP over HTTP with a static bearer token', () => {
     const ctx = await client.callTool({ name: 'get_incident_context', arguments: { bundle_path: sample } });
     expect(ctx.isError).toBeFalsy();
     const id = (ctx.structuredContent as { incident_id: string }).incident_id;
+    const timeline = await client.callTool({ name: 'build_timeline', arguments: { incident_id: id } });
+    expect(timeline.isError).toBeFalsy();
     const trigger = await client.callTool({ name: 'find_triggering_commit', arguments: { incident_id: id } });
     expect(trigger.isError).toBeFalsy();
+    const expected = JSON.parse(readFileSync(join(root, 'examples', 'sample-incident', 'expected.json'), 'utf8')) as { trigger: { sha: string } };
+    expect((trigger.structuredContent as { trigger: { sha: string } | null }).trigger?.sha).toBe(expected.trigger.sha);
+    const past = await client.callTool({ name: 'search_past_rcas', arguments: { incident_id: id } });
+    expect(past.isError).toBeFalsy();
+    const tickets = await client.callTool({ name: 'file_tickets', arguments: { incident_id: id } });
+    expect(tickets.isError).toBeFalsy();
+    expect((tickets.structuredContent as { dry_run: boolean }).dry_run).toBe(true);
     const draft = await client.callTool({ name: 'draft_postmortem', arguments: { incident_id: id } });
     expect(draft.isError).toBeFalsy();
     expect(JSON.stringify(draft.content)).toContain('Root cause');
