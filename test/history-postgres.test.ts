@@ -182,7 +182,11 @@ describe.skipIf(!available)('history in PostgreSQL', () => {
     try {
       const { searchPastRcas } = await import('../src/tools/searchPastRcas.js');
       const result = await searchPastRcas.handler({ query: `${fresh.incident.service} degraded last spring`, limit: 5 }, { store, writesEnabled: false, cwd: work });
-      expect((result.structured.hits as Array<{ id: string }>).map((h) => h.id)).toContain('PAST-1');
+      const hit = (result.structured.hits as Array<{ id: string; uri: string }>).find((h) => h.id === 'PAST-1');
+      expect(hit?.uri).toBe('hindsight://history/PAST-1/postmortem.md');
+      // ... and the resource it points to is read from there too
+      const { readConfiguredPastReport } = await import('../src/resources/pastReports.js');
+      expect(await readConfiguredPastReport('PAST-1', { store, writesEnabled: false, cwd: work })).toContain(`# ${fresh.incident.service} degraded last spring`);
     } finally {
       store.close();
     }

@@ -3,6 +3,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
 import { withholdText } from '../core/instructions.js';
 import { Redactor } from '../core/redact.js';
+import { historyOf } from '../history/backend.js';
 import type { PastIncident } from '../history/types.js';
 import type { ToolDeps } from '../tools/defineTool.js';
 import { resourceNotFound } from './index.js';
@@ -38,16 +39,22 @@ export function readPastReport(incidentId: string, deps: ToolDeps): string | nul
   return past ? new Redactor().redact(withholdText(pastIncidentMarkdown(past))) : null;
 }
 
+/** readPastReport from the history configured for the store (Postgres, Pinecone's local copy, or SQLite). */
+export async function readConfiguredPastReport(incidentId: string, deps: ToolDeps): Promise<string | null> {
+  const past = (await historyOf(deps.store).get(incidentId)) ?? deps.store.history.get(incidentId);
+  return past ? new Redactor().redact(withholdText(pastIncidentMarkdown(past))) : null;
+}
+
 export function registerPastReports(server: McpServer, deps: ToolDeps): void {
   const template = new ResourceTemplate(PAST_REPORT_TEMPLATE, {
     list: async () => ({
-      resources: deps.store.history.list(50).map((p) => ({
+      resources: (await historyOf(deps.store).list(50)).map((p) => ({
         uri: `hindsight://history/${encodeURIComponent(p.id)}/postmortem.md`,
         name: `${p.id} ${p.title}`.slice(0, 120),
         mimeType: 'text/markdown',
       })),
     }),
-    complete: { incident_id: async (value) => deps.store.history.list(200).map((p) => p.id).filter((id) => id.startsWith(value)) },
+    complete: { incident_id: async (value) => (await historyOf(deps.store).list(200)).map((p) => p.id).filter((id) => id.startsWith(value)) },
   });
   server.registerResource(
     'past-postmortem',
@@ -56,7 +63,7 @@ export function registerPastReports(server: McpServer, deps: ToolDeps): void {
     async (uri, variables) => {
       const raw = variables.incident_id;
       const id = decodeURIComponent(Array.isArray(raw) ? raw[0]! : raw!);
-      const text = readPastReport(id, deps);
+      const text = await readConfiguredPastReport(id, deps);
       if (text === null) throw resourceNotFound(uri.href, `no past incident "${id}"`);
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text }] };
     },
