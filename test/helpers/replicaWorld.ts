@@ -4,7 +4,7 @@
 // GET /incidents/{id} for each; everything else (log entries, alerts, change events) is passed to
 // the fake, which serves the sample incident's data. Slack, GitHub and Datadog are the fakes
 // themselves. Used by test/replicas.test.ts and scripts/bench-replicas.ts.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,7 @@ export async function createReplicaWorld(opts: { count: number; intervalSeconds?
     }),
   );
   const approved = new Set<string>();
+  const homes: string[] = [configDir];
   const postsByIncident = () => {
     const out = new Map<string, PostedMessage[]>();
     const top = (slack.messagesIn(REVIEW.id) as PostedMessage[]).filter((m) => (!m.thread_ts || m.thread_ts === m.ts) && m.metadata?.event_type === 'hindsight_postmortem');
@@ -129,7 +130,11 @@ export async function createReplicaWorld(opts: { count: number; intervalSeconds?
     gh,
     pd,
     dd,
-    home: () => mkdtempSync(join(tmpdir(), 'hs-replica-home-')),
+    home: () => {
+      const home = mkdtempSync(join(tmpdir(), 'hs-replica-home-'));
+      homes.push(home);
+      return home;
+    },
     env: (home, databaseUrl, extra = {}) => ({
       ...vendorEnv({ home, config: configPath, fakes: { pd: { url: pdUrl }, slack, gh, dd }, tokens: TOKENS, repos: src.github!.repos!.map((r) => r.full_name) }),
       HINDSIGHT_DATABASE_URL: databaseUrl,
@@ -165,6 +170,7 @@ export async function createReplicaWorld(opts: { count: number; intervalSeconds?
         router.closeAllConnections();
       });
       await Promise.all([pd.close(), slack.close(), gh.close(), dd.close()]);
+      for (const dir of homes) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
